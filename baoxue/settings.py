@@ -25,30 +25,35 @@ def _read_dotenv(path: Path) -> None:
         os.environ.setdefault(key.strip(), value.strip().strip('"').strip("'"))
 
 
-_read_dotenv(Path(os.environ.get("BAOXUE_ENV_FILE", PROJECT_DIR / ".env")))
+_read_dotenv(Path(os.environ.get("BAOXUE_ENV_FILE") or PROJECT_DIR / ".env"))
+
+
+def env(name: str, default: str = "") -> str:
+    """A variable's value; an empty one (as in a copied .env.example) counts as unset."""
+    return os.environ.get(name, "").strip() or default
 
 
 def envbool(name: str, default: str) -> bool:
-    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+    return env(name, default).lower() in ("1", "true", "yes", "on")
 
 
 def envint(name: str, default: str) -> int:
-    return int(os.environ.get(name, default))
+    return int(env(name, default))
 
 
 def envlist(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
 DEBUG = envbool("DEBUG", "0")
-VAR_DIR = Path(os.environ.get("BAOXUE_VAR_DIR", PROJECT_DIR / "var"))
+VAR_DIR = Path(env("BAOXUE_VAR_DIR", str(PROJECT_DIR / "var")))
 
 
 def _secret_key() -> str:
-    if os.environ.get("SECRET_KEY"):
-        return os.environ["SECRET_KEY"]
-    if os.environ.get("SECRET_KEY_FILE"):
-        return Path(os.environ["SECRET_KEY_FILE"]).read_text(encoding="utf-8").strip()
+    if env("SECRET_KEY"):
+        return env("SECRET_KEY")
+    if env("SECRET_KEY_FILE"):
+        return Path(env("SECRET_KEY_FILE")).read_text(encoding="utf-8").strip()
     if DEBUG:
         return "insecure-development-key-only-for-debug"
     raise ImproperlyConfigured("SECRET_KEY（或 SECRET_KEY_FILE）未设置：关闭 DEBUG 时必须提供。")
@@ -103,11 +108,12 @@ WSGI_APPLICATION = "baoxue.wsgi.application"
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'baoxue.sqlite3'}",
+        env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'baoxue.sqlite3'}",
         conn_max_age=envint("CONN_MAX_AGE", "60"),
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     # Several processes (web server, scheduler, cron) share the file: wait rather than fail.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -119,18 +125,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
-LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "zh-hans")
-TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
+LANGUAGE_CODE = env("LANGUAGE_CODE", "zh-hans")
+TIME_ZONE = env("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 WHITENOISE_USE_FINDERS = True
 
@@ -156,5 +162,5 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }

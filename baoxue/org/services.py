@@ -203,10 +203,14 @@ def term_add(*, actor, school: School, name: str, start: datetime.date, end: dat
 @transaction.atomic
 def membership_add(*, actor, user, role: str, county: County | None = None, township: Township | None = None,
                    school: School | None = None) -> Membership:
+    """Give `user` a role; giving a role they already have changes nothing."""
     if school is not None:
         county = school.county
     if township is not None:
         county = township.county
+    existing = Membership.objects.filter(user=user, role=role, county=county, township=township, school=school).first()
+    if existing is not None:
+        return existing
     membership = Membership.objects.create(user=user, role=role, county=county, township=township, school=school)
     audit_record(actor=actor, action=Action.CREATE, obj=membership, scope_from=school,
                  object_repr=f"{user.get_username()} {membership}")

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "baoxue.audit",
     "baoxue.org",
+    "baoxue.calendar",
 ]
 
 MIDDLEWARE = [

@@ -142,7 +142,8 @@ class Role(models.TextChoices):
     MENTOR = "mentor", "帮扶教师"
 
 
-SCHOOL_ROLES = {Role.LEADER, Role.OFFICE, Role.REGISTRAR, Role.HEAD_TEACHER, Role.MENTOR}
+# A tuple, not a set: its order is written into the migration of the constraint below.
+SCHOOL_ROLES = (Role.LEADER, Role.OFFICE, Role.REGISTRAR, Role.MENTOR, Role.HEAD_TEACHER)
 
 
 class Membership(models.Model):

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "baoxue.audit",
     "baoxue.org",
     "baoxue.calendar",
+    "baoxue.attendance",
+    "baoxue.cases",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,287 @@
+"""Every step of 13510 as one function: open, advance, close (销账), persuaders, attempts,
+contacts, home visits, dropout with its 一生一表 and reports, 复学. Each writes its audit row."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from baoxue.audit.models import Action
+from baoxue.audit.services import audit_record
+from baoxue.calendar import workdays
+from baoxue.cases.models import (
+    STAGE_ORDER,
+    Case,
+    ContactRecord,
+    DropoutCause,
+    DropoutForm,
+    HomeVisit,
+    Outcome,
+    Persuader,
+    PersuasionAttempt,
+    Report,
+    Rules,
+    Stage,
+    Task,
+)
+from baoxue.org.models import RegistryStatus, School, Student
+
+
+def rules_for(county_id: int) -> Rules:
+    """The county's current 13510 rules (the plan's 1/3/5 days, 10 working days, 3 attempts
+    until the county sets its own)."""
+    rules = Rules.objects.filter(county_id=county_id).order_by("-id").first()
+    return rules or Rules.objects.create(county_id=county_id)
+
+
+@transaction.atomic
+def rules_change(*, actor, county, contact_day: int, visit_day: int, suspect_day: int,
+                 persuasion_working_days: int, min_attempts: int) -> Rules:
+    """A county changes its thresholds: a new version for new cases; open cases keep theirs."""
+    if not (1 <= contact_day < visit_day < suspect_day):
+        raise ValidationError("天数须满足：联系家长 < 家访跟进 < 疑似辍学，且至少为1")
+    old = rules_for(county.pk)
+    new = Rules.objects.create(county=county, contact_day=contact_day, visit_day=visit_day, suspect_day=suspect_day,
+                               persuasion_working_days=persuasion_working_days, min_attempts=min_attempts,
+                               created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    audit_record(actor=actor, action=Action.UPDATE, obj=new, object_repr=f"{county} 13510 规则",
+                 changes={"rules": [str(old), str(new)]})
+    return new
+
+
+def _stage_at_least(case: Case, stage: str) -> bool:
+    return STAGE_ORDER.index(case.stage) >= STAGE_ORDER.index(stage)
+
+
+def case_open(*, student_id: int, school: School, run_days: list[datetime.date]) -> Case:
+    """第1天: a run of unexcused absence begins (called by the daily job)."""
+    case = Case.objects.create(
+        county_id=school.county_id, school=school, student_id=student_id, rules=rules_for(school.county_id),
+        first_absent_on=run_days[0], last_absent_on=run_days[-1], unexcused_days=0,
+    )
+    audit_record(actor=None, actor_label="每日预警任务", action=Action.CREATE, obj=case, scope_from=case.student,
+                 note=f"无正当原因未到校，{run_days[0]} 起")
+    return case
+
+
+def case_advance(*, case: Case, run_days: list[datetime.date], head_teacher_id: int | None) -> Case:
+    """Bring a case up to its run: length, and every threshold the run has reached, each on
+    the date it was reached (so late-entered attendance gives what daily runs would have)."""
+    rules = case.rules
+    n = len(run_days)
+    changes = {}
+    if n != case.unexcused_days or run_days[0] != case.first_absent_on or run_days[-1] != case.last_absent_on:
+        changes["unexcused_days"] = [case.unexcused_days, n]
+        case.unexcused_days, case.first_absent_on, case.last_absent_on = n, run_days[0], run_days[-1]
+    if n >= rules.contact_day:
+        day = run_days[rules.contact_day - 1]
+        _task(case, Task.Kind.CONTACT_GUARDIAN, opened_on=day, due_on=day, assignee_id=head_teacher_id)
+    if n >= rules.visit_day:
+        day = run_days[rules.visit_day - 1]
+        _task(case, Task.Kind.HOME_VISIT, opened_on=day, due_on=_next_school_day(case.school, day), assignee_id=head_teacher_id)
+        if not _stage_at_least(case, Stage.HOME_VISIT):
+            changes["stage"] = [case.stage, Stage.HOME_VISIT]
+            case.stage = Stage.HOME_VISIT
+    if n >= rules.suspect_day and not _stage_at_least(case, Stage.SUSPECTED_DROPOUT):
+        changes["stage"] = [case.stage, Stage.SUSPECTED_DROPOUT]
+        case.stage = Stage.SUSPECTED_DROPOUT
+        case.suspected_on = run_days[rules.suspect_day - 1]
+    if case.stage == Stage.SUSPECTED_DROPOUT and case.persuasion_due is None:
+        case.persuasion_due = persuasion_deadline(case)
+        if case.persuasion_due:
+            changes["persuasion_due"] = [None, case.persuasion_due]
+    if changes:
+        case.save()
+        audit_record(actor=None, actor_label="每日预警任务", action=Action.UPDATE, obj=case, scope_from=case.student,
+                     changes=changes)
+    return case
+
+
+def persuasion_deadline(case: Case) -> datetime.date | None:
+    """10个工作日内: the deadline is N working days after the day the case opened. None (and a
+    warning on the admin's page) when the calendar of that year is not entered yet."""
+    try:
+        return workdays.add_working_days(case.suspected_on, case.rules.persuasion_working_days)
+    except workdays.CalendarMissing:
+        return None
+
+
+def _next_school_day(school: School, day: datetime.date) -> datetime.date:
+    following = workdays.school_days(school, day + datetime.timedelta(days=1), day + datetime.timedelta(days=40))
+    if following:
+        return following[0]
+    try:
+        return workdays.next_working_day(day)
+    except workdays.CalendarMissing:
+        return day + datetime.timedelta(days=1)
+
+
+def _task(case: Case, kind: str, *, opened_on, due_on, assignee_id) -> None:
+    if Task.objects.filter(case=case, kind=kind).exists():
+        return
+    task = Task.objects.create(case=case, county_id=case.county_id, school_id=case.school_id, kind=kind,
+                               opened_on=opened_on, due_on=due_on, assignee_id=assignee_id)
+    audit_record(actor=None, actor_label="每日预警任务", action=Action.CREATE, obj=task, scope_from=case.student,
+                 note=f"{task.get_kind_display()}，截止 {due_on}")
+
+
+@transaction.atomic
+def case_close(*, case: Case, on: datetime.date, outcome: str, actor, note: str = "", actor_label: str = "") -> Case:
+    """销账: the run ended. Open tasks close with it. Rows stay, with date, who and why."""
+    case.is_open = False
+    case.outcome = outcome
+    case.closed_on = on
+    case.closed_by = actor if getattr(actor, "is_authenticated", False) else None
+    case.close_note = note[:200]
+    case.save()
+    Task.objects.filter(case=case, done_on__isnull=True, closed_on__isnull=True).update(closed_on=on)
+    audit_record(actor=actor, actor_label=actor_label, action=Action.UPDATE, obj=case, scope_from=case.student,
+                 changes={"state": ["open", "closed"], "outcome": [None, outcome]}, note=note)
+    return case
+
+
+@transaction.atomic
+def case_to_dropout(*, case: Case, on: datetime.date, cause: str, actor, actor_label: str = "", reason: str = "") -> Case:
+    """对失踪失联和劝返不成功的，纳入辍学学生劝返台账，建立“一生一表”档案，并报告乡镇政府和教育主管部门."""
+    student = Student.objects.select_related("school", "residence_township").get(pk=case.student_id)
+    old_stage = case.stage
+    case.stage = Stage.DROPOUT
+    case.dropout_on = on
+    case.dropout_cause = cause
+    if reason:
+        case.dropout_reason = reason
+    case.save()
+    old_status = student.status
+    student.status = RegistryStatus.DROPPED_OUT
+    student.status_since = on
+    student.save(update_fields=["status", "status_since", "updated_at"])
+    audit_record(actor=actor, actor_label=actor_label, action=Action.UPDATE, obj=student,
+                 changes={"status": [old_status, RegistryStatus.DROPPED_OUT], "status_since": [None, on]},
+                 note=f"纳入辍学学生劝返台账（{DropoutCause(cause).label}）")
+    audit_record(actor=actor, actor_label=actor_label, action=Action.UPDATE, obj=case, scope_from=student,
+                 changes={"stage": [old_stage, Stage.DROPOUT], "dropout_on": [None, on]})
+    from baoxue.cases.forms_doc import build_form_data
+
+    form, _ = DropoutForm.objects.update_or_create(case=case, defaults={"data": build_form_data(case)})
+    audit_record(actor=actor, actor_label=actor_label, action=Action.CREATE, obj=form, scope_from=student,
+                 object_repr=f"{student.name} 一生一表")
+    township = student.residence_township or student.school.township
+    for recipient, township_obj in ((Report.Recipient.TOWNSHIP, township), (Report.Recipient.COUNTY, None)):
+        report, created = Report.objects.get_or_create(
+            case=case, recipient=recipient,
+            defaults={"county_id": case.county_id, "township": township_obj, "sent_on": on},
+        )
+        if created:
+            audit_record(actor=actor, actor_label=actor_label, action=Action.CREATE, obj=report, scope_from=student,
+                         object_repr=f"{student.name} 辍学报告 → {township_obj or '县教体局'}")
+    return case
+
+
+@transaction.atomic
+def case_mark_missing(*, actor, case: Case, on: datetime.date, note: str = "") -> Case:
+    """失踪失联: straight to the dropout ledger, whatever stage the run reached."""
+    if case.stage == Stage.DROPOUT:
+        raise ValidationError("该学生已在辍学学生劝返台账中")
+    return case_to_dropout(case=case, on=on, cause=DropoutCause.MISSING, actor=actor, reason=note or "失踪失联")
+
+
+@transaction.atomic
+def case_resume(*, actor, case: Case, on: datetime.date, note: str = "") -> Case:
+    """复学: a dropout returns; 学籍状态 goes back to 在校 and the ledger row is closed."""
+    if case.stage != Stage.DROPOUT or not case.is_open:
+        raise ValidationError("只有辍学劝返中的个案可以办理复学")
+    student = case.student
+    old = student.status
+    student.status = RegistryStatus.IN_SCHOOL
+    student.status_since = on
+    student.save(update_fields=["status", "status_since", "updated_at"])
+    audit_record(actor=actor, action=Action.UPDATE, obj=student, changes={"status": [old, RegistryStatus.IN_SCHOOL]},
+                 note="劝返复学")
+    return case_close(case=case, on=on, outcome=Outcome.RESUMED, actor=actor, note=note or "劝返复学，销账")
+
+
+@transaction.atomic
+def persuader_assign(*, actor, case: Case, name: str, unit: str = "学校", user=None, phone: str = "",
+                     on: datetime.date | None = None) -> Persuader:
+    """落实专人动员劝返: the office names one or more persuaders."""
+    if not _stage_at_least(case, Stage.SUSPECTED_DROPOUT):
+        raise ValidationError("第5天纳入疑似辍学学生台账后才指派劝返责任人")
+    p = Persuader.objects.create(case=case, user=user, name=name or (user.get_full_name() if user else ""), unit=unit,
+                                 phone=phone, assigned_on=on or timezone.localdate(),
+                                 assigned_by=actor if getattr(actor, "is_authenticated", False) else None)
+    audit_record(actor=actor, action=Action.CREATE, obj=p, scope_from=case.student, object_repr=f"劝返责任人 {p}")
+    return p
+
+
+@transaction.atomic
+def attempt_add(*, actor, case: Case, date: datetime.date, method: str, participants: list[dict], result: str,
+                reason_heard: str = "", next_step: str = "", attachment=None) -> PersuasionAttempt:
+    """劝返记录. A 联合劝返 has at least one participant from outside the school."""
+    if not _stage_at_least(case, Stage.SUSPECTED_DROPOUT):
+        raise ValidationError("纳入疑似辍学学生台账后才记录劝返")
+    if date > timezone.localdate():
+        raise ValidationError({"date": "劝返日期不能晚于今天"})
+    if date < case.suspected_on:
+        raise ValidationError({"date": "劝返日期不能早于纳入疑似辍学台账的日期"})
+    participants = [{"name": p.get("name", "").strip(), "unit": p.get("unit", "").strip()}
+                    for p in participants if p.get("name", "").strip()]
+    if not participants:
+        raise ValidationError({"participants": "请填写参与劝返的人员"})
+    if method == PersuasionAttempt.Method.JOINT and all(p["unit"] in ("", "学校", case.school.name) for p in participants):
+        raise ValidationError({"participants": "联合劝返须有学校以外的参与人员（村委会、派出所、乡镇、民政等）"})
+    number = (case.attempts.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    attempt = PersuasionAttempt.objects.create(
+        case=case, number=number, date=date, method=method, participants=participants, result=result,
+        reason_heard=reason_heard, next_step=next_step, attachment=attachment or "",
+        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    audit_record(actor=actor, action=Action.CREATE, obj=attempt, scope_from=case.student,
+                 object_repr=f"第{number}次劝返 {date}", changes={"result": [None, result]})
+    return attempt
+
+
+@transaction.atomic
+def contact_add(*, actor, case: Case, at: datetime.datetime, method: str, reached: str, reason_given: str = "",
+                result: str = "") -> ContactRecord:
+    """联系家长了解情况: the record completes the day-1 task."""
+    record = ContactRecord.objects.create(case=case, at=at, method=method, reached=reached, reason_given=reason_given,
+                                          result=result, recorded_by=actor if getattr(actor, "is_authenticated", False) else None)
+    Task.objects.filter(case=case, kind=Task.Kind.CONTACT_GUARDIAN, done_on__isnull=True).update(done_on=timezone.localdate(at))
+    audit_record(actor=actor, action=Action.CREATE, obj=record, scope_from=case.student,
+                 object_repr=f"联系家长 {record.get_method_display()} {reached}")
+    return record
+
+
+@transaction.atomic
+def home_visit_add(*, actor, case: Case, date: datetime.date, visitors: str, met: str, findings: str,
+                   attachment=None) -> HomeVisit:
+    """家访或与监护人联系跟进: the record completes the day-3 task."""
+    visit = HomeVisit.objects.create(case=case, date=date, visitors=visitors, met=met, findings=findings,
+                                     attachment=attachment or "",
+                                     recorded_by=actor if getattr(actor, "is_authenticated", False) else None)
+    Task.objects.filter(case=case, kind=Task.Kind.HOME_VISIT, done_on__isnull=True).update(done_on=date)
+    audit_record(actor=actor, action=Action.CREATE, obj=visit, scope_from=case.student, object_repr=f"家访 {date}")
+    return visit
+
+
+@transaction.atomic
+def report_read(*, actor, report: Report) -> Report:
+    if report.read_at is None:
+        report.read_at = timezone.now()
+        report.read_by = actor
+        report.save(update_fields=["read_at", "read_by"])
+        audit_record(actor=actor, action=Action.UPDATE, obj=report, scope_from=report.case.student,
+                     changes={"read_at": [None, report.read_at]}, object_repr="辍学报告已查阅")
+    return report
+
+
+@transaction.atomic
+def dropout_form_update(*, actor, form: DropoutForm, data: dict) -> DropoutForm:
+    changes = {k: [form.data.get(k), v] for k, v in data.items() if form.data.get(k) != v}
+    form.data = {**form.data, **data}
+    form.save()
+    if changes:
+        audit_record(actor=actor, action=Action.UPDATE, obj=form, scope_from=form.case.student, changes=changes,
+                     object_repr=f"{form.case.student.name} 一生一表")
+    return form

@@ -1,0 +1,107 @@
+"""`baoxue demo [--seed N] [--if-empty] [--logins [--all]]`: build the demo county (示范县) and
+print its logins. `make run` shows this output, so the logins table is its last part."""
+
+import time
+import unicodedata
+
+from django.core.management.base import BaseCommand, CommandError
+
+from baoxue.org.demo import (
+    DEMO_PASSWORD,
+    DemoError,
+    DemoResult,
+    Login,
+    build_demo,
+    demo_logins,
+    is_listed_by_default,
+)
+from baoxue.org.models import School
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def logins_table(logins: list[Login], *, show_all: bool = False) -> list[str]:
+    """The logins as aligned lines; without show_all, head teachers other than teacher71 and
+    teacher72 are summed up in one line."""
+    shown = logins if show_all else [login for login in logins if is_listed_by_default(login)]
+    header = Login("用户名", "密码", "角色", "范围")
+    widths = [max(_width(row[i]) for row in [header, *shown]) for i in range(3)]
+    lines = [f"演示账号（密码均为 {DEMO_PASSWORD}）："]
+    for row in [header, *shown]:
+        lines.append("  " + "  ".join(_pad(row[i], widths[i]) for i in range(3)) + "  " + row[3])
+    hidden = [login for login in logins if login not in shown]
+    if hidden:
+        lines.append(f"  另有 {len(hidden)} 个班主任账号，用户名为 t<学校序号>_<年级><班号>，"
+                     f"例如 {hidden[0].username}（{hidden[0].scope}）；"
+                     f"全部列出：baoxue demo --logins --all")
+    return lines
+
+
+def summary(result: DemoResult, seconds: float) -> list[str]:
+    c = result.counts
+    students = c["学生"]
+    lines = [
+        f"已生成演示数据（种子 {result.seed}，基准日 {result.today.isoformat()}，用时 {seconds:.1f} 秒）",
+        f"  区县：{result.county}，乡镇 {c['乡镇']} 个",
+        f"  学校 {c['学校']} 所：",
+    ]
+    for code, name, stage, township, classes, count in result.schools:
+        lines.append(f"    {code}  {name}（{township}，{stage}）：{classes} 个班，{count} 名学生")
+    lines += [
+        f"  学期：{'、'.join(result.terms)}（每校 {len(result.terms)} 个），当前学期 {result.current_term}；"
+        f"各校已设本学期控辍保学工作领导小组",
+        f"  学生 {students} 名，家庭成员 {c['家庭成员']} 名，重点群体记录 {c['重点群体记录']} 条（含已结束的历史记录）",
+        "  当前重点群体：" + "，".join(
+            f"{label} {n}（{n / students:.1%}）" for label, n in result.key_groups.items()),
+        f"  账号 {c['账号']} 个（每个班都有班主任），角色 {c['角色']} 条，帮扶关系 {c['帮扶关系']} 条",
+        "",
+    ]
+    return lines
+
+
+class Command(BaseCommand):
+    help = "生成演示数据（示范县：4 所学校、约 1500 名学生、各角色演示账号），并列出演示账号"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=2025, help="随机种子（默认 2025；同一种子生成相同数据）")
+        parser.add_argument("--if-empty", action="store_true",
+                            help="已有学校时什么也不做（供 make run 使用）")
+        parser.add_argument("--logins", action="store_true", help="只列出已有的演示账号，不生成数据")
+        parser.add_argument("--all", action="store_true", help="列出全部演示账号（包括每个班的班主任）")
+
+    def handle(self, *args, seed, if_empty, logins, all, **opts):
+        if logins:
+            self._print_logins(show_all=all)
+            return
+        schools = School.objects.count()
+        if schools and if_empty:
+            self.stdout.write(f"数据库中已有 {schools} 所学校，不生成演示数据（--if-empty）。")
+            if demo_logins():
+                self._print_logins(show_all=all)
+            return
+        if schools:
+            raise CommandError(
+                f"数据库中已有 {schools} 所学校，拒绝生成演示数据：演示数据只能生成在没有学校的数据库中。"
+                "如确需重建，请先清空数据库（baoxue flush），或加 --if-empty 跳过。"
+            )
+        started = time.monotonic()
+        try:
+            result = build_demo(seed=seed)
+        except DemoError as e:
+            raise CommandError(str(e))
+        seconds = time.monotonic() - started
+        self.stdout.write("\n".join(summary(result, seconds)))
+        self.stdout.write("\n".join(logins_table(result.logins, show_all=all)))
+
+    def _print_logins(self, *, show_all: bool) -> None:
+        found = demo_logins()
+        if not found:
+            self.stdout.write(f"没有找到演示账号（密码仍为 {DEMO_PASSWORD} 的账号）。生成演示数据：baoxue demo")
+            return
+        self.stdout.write("\n".join(logins_table(found, show_all=show_all)))

@@ -33,7 +33,8 @@ install-test: $(VENV)/.installed-test
 run: install .env
 	$(BIN)/baoxue migrate --noinput -v0
 	$(BIN)/baoxue demo --if-empty
-	$(BIN)/baoxue runserver $(HOST):$(PORT)
+	@# The daily 13510 job runs beside the web server and stops with it.
+	$(BIN)/baoxue scheduler & trap 'kill $$! 2>/dev/null' EXIT INT TERM; $(BIN)/baoxue runserver $(HOST):$(PORT)
 
 # Browser tests use Debian's chromium (no browser download); install it when missing.
 e2e-browser:

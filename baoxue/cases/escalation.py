@@ -125,14 +125,19 @@ def last_evaluated(school: School) -> datetime.date | None:
 def escalate(*, day: datetime.date, through: bool = False, schools=None) -> dict:
     """`baoxue escalate`: evaluate `day` (or, with `through`, every school day after the last
     evaluated one up to `day`) for every school."""
-    totals = {"opened": 0, "advanced": 0, "closed": 0, "dropouts": 0, "days": 0}
-    for school in (schools if schools is not None else School.objects.all()):
-        if through:
-            last = last_evaluated(school)
-            start = last + datetime.timedelta(days=1) if last else _first_term_day(school)
-            days = workdays.school_days(school, start, day) if start and start <= day else []
-        else:
-            days = [day] if workdays.is_school_day(school, day) else []
+    totals = {"opened": 0, "advanced": 0, "closed": 0, "dropouts": 0, "days": 0, "warnings": []}
+    for school in (schools if schools is not None else School.objects.select_related("county")):
+        try:
+            if through:
+                last = last_evaluated(school)
+                start = last + datetime.timedelta(days=1) if last else _first_term_day(school)
+                days = workdays.school_days(school, start, day) if start and start <= day else []
+            else:
+                days = [day] if workdays.is_school_day(school, day) else []
+        except workdays.CalendarMissing as e:
+            # Never guess a school day: this school waits until the year's calendar is entered.
+            totals["warnings"].append(f"{school.name}：{e}")
+            continue
         for d in days:
             stats = evaluate_day(school, d)
             totals["days"] += 1

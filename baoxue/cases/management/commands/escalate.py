@@ -31,6 +31,8 @@ class Command(BaseCommand):
             totals = escalate(day=day, through=bool(through), schools=schools)
         except CalendarMissing as e:
             raise CommandError(str(e))
+        for warning in totals["warnings"]:
+            self.stderr.write(warning)
         self.stdout.write(
             f"{day} 评估完成：处理在校日 {totals['days']} 个，新个案 {totals['opened']}，推进 {totals['advanced']}，"
             f"销账 {totals['closed']}，纳入辍学台账 {totals['dropouts']}"

@@ -1,0 +1,50 @@
+"""`baoxue scheduler`: runs the daily 13510 job by itself beside the web server (`make run`).
+
+On start it catches up every school day since the last evaluated one (up to yesterday); then,
+each day at ESCALATE_AT (default 17:00, after the day's roll calls), it evaluates the day.
+A production server can use cron instead (see README).
+"""
+
+import datetime
+import os
+import signal
+import time
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from baoxue.calendar.workdays import CalendarMissing
+from baoxue.cases.escalation import escalate
+
+
+class Command(BaseCommand):
+    help = "每日自动运行 13510 预警（默认每天 17:00，可用环境变量 ESCALATE_AT 修改）"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="补跑到昨天后退出")
+
+    def handle(self, *args, once, **opts):
+        at = datetime.time.fromisoformat(os.environ.get("ESCALATE_AT") or "17:00")
+        stop = []
+        signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+        self._run(timezone.localdate() - datetime.timedelta(days=1), "补跑")
+        if once:
+            return
+        done = None
+        while not stop:
+            now = timezone.localtime()
+            if now.time() >= at and done != now.date():
+                self._run(now.date(), "每日预警")
+                done = now.date()
+            time.sleep(30)
+
+    def _run(self, day: datetime.date, label: str) -> None:
+        try:
+            totals = escalate(day=day, through=True)
+        except CalendarMissing as e:
+            self.stderr.write(f"[{timezone.localtime():%Y-%m-%d %H:%M}] {label}失败：{e}")
+            return
+        for warning in totals["warnings"]:
+            self.stderr.write(f"[{timezone.localtime():%Y-%m-%d %H:%M}] {warning}")
+        self.stdout.write(f"[{timezone.localtime():%Y-%m-%d %H:%M}] {label}至 {day}：处理在校日 {totals['days']} 个，"
+                          f"新个案 {totals['opened']}，销账 {totals['closed']}，纳入辍学台账 {totals['dropouts']}")

@@ -35,8 +35,10 @@ def _scope(obj: models.Model | None) -> dict[str, int | None]:
     scope: dict[str, int | None] = {"county_id": None, "school_id": None, "student_id": None}
     if obj is None:
         return scope
-    from baoxue.org.models import School, Student
+    from baoxue.org.models import County, School, Student
 
+    if isinstance(obj, County):
+        return {"county_id": obj.pk, "school_id": None, "student_id": None}
     if isinstance(obj, Student):
         return {"county_id": obj.county_id, "school_id": obj.school_id, "student_id": obj.pk}
     if isinstance(obj, School):
@@ -78,3 +80,8 @@ def audit_record(
         note=note[:300],
         **scope,
     )
+
+
+def _record_login(sender, request, user, **kwargs) -> None:
+    audit_record(actor=user, action=Action.LOGIN, object_type="user", object_id=str(user.pk),
+                 object_repr=user.get_username())

@@ -194,3 +194,8 @@ def mask_phone(phone: str) -> str:
     if len(value) >= 7:
         return value[:3] + "*" * (len(value) - 5) + value[-2:]
     return "*" * len(value)
+
+
+def mask_registry_no(number: str) -> str:
+    """A G-number is G + the ID number, so it is masked like one; L-numbers are temporary."""
+    return "G" + mask_id(number[1:]) if number.startswith("G") else number

@@ -599,7 +599,7 @@ def report_xlsx(report: ImportReport) -> bytes:
     import xlsxwriter
 
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False})
     ws = wb.add_worksheet("问题清单")
     bold = wb.add_format({"bold": True})
     ws.write_row(0, 0, ["行号", "列", "问题及改正方法"], bold)

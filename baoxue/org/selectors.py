@@ -35,11 +35,15 @@ def memberships(user) -> list[Membership]:
 
 
 def roles_of(user) -> set[str]:
+    cached = getattr(user, "_baoxue_roles", None)
+    if cached is not None:
+        return cached
     roles = {m.role for m in memberships(user)}
     if user.is_authenticated and user.is_superuser:
         roles.add(Role.ADMIN)
     if user.is_authenticated and user.head_of_classes.exists():
         roles.add(Role.HEAD_TEACHER)
+    user._baoxue_roles = roles
     return roles
 
 
@@ -175,6 +179,13 @@ def can_import_for_school(user, school: School) -> bool:
     if is_admin(user):
         return True
     return any(m.school_id == school.pk and m.role in (Role.OFFICE, Role.REGISTRAR) for m in memberships(user))
+
+
+def can_edit_leadership_group(user, school: School) -> bool:
+    """The school's leaders and office keep the 领导小组 list (and admins)."""
+    if is_admin(user):
+        return True
+    return any(m.school_id == school.pk and m.role in (Role.LEADER, Role.OFFICE) for m in memberships(user))
 
 
 def can_read_audit(user, school: School | None = None) -> bool:

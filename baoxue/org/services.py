@@ -138,6 +138,8 @@ def family_member_delete(*, actor, member: FamilyMember) -> None:
 @transaction.atomic
 def key_group_add(*, actor, student: Student, group: str, started_on: datetime.date, subtype: str = "",
                   disability_level: str = "", placement: str = "", note: str = "") -> KeyGroupMembership:
+    if KeyGroupMembership.objects.filter(student=student, group=group, ended_on__isnull=True).exists():
+        raise ValidationError({"group": "该学生已在这个重点群体中：请先结束现有记录"})
     membership = KeyGroupMembership.objects.create(
         student=student, county_id=student.county_id, school_id=student.school_id, group=group,
         subtype=subtype, disability_level=disability_level, placement=placement,

@@ -1,12 +1,17 @@
 """Reads of cases: the JSON contract of `baoxue cases`, role-scoped lists and the ledgers."""
 
+import bisect
 import datetime
+from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
 
-from baoxue.cases.models import Case, Report, Task
+from baoxue.calendar import workdays
+from baoxue.cases.models import Case, Outcome, Persuader, Report, Stage, Task
 from baoxue.org.models import Role
-from baoxue.org.selectors import is_admin, memberships, students_for_user
+from baoxue.org.selectors import is_admin, memberships, roles_of, students_for_user
 
 
 def _iso(day: datetime.date | None) -> str | None:
@@ -55,3 +60,247 @@ def reports_for_user(user) -> QuerySet[Report]:
         elif m.role == Role.COUNTY:
             q |= Q(recipient=Report.Recipient.COUNTY, county_id=m.county_id)
     return Report.objects.filter(q)
+
+
+# ---------------------------------------------------------------- one case, and who may act on it
+
+def case_scope(user) -> Q:
+    """Cases the user may open: those of the students they see, and those they were named
+    persuader of (a teacher of another class can be one)."""
+    return Q(pk__in=cases_for_user(user).values("pk")) | Q(persuaders__user_id=user.pk)
+
+
+def get_case_for_user(user, pk) -> Case:
+    """One case, or 404 outside the user's scope (never 403: that would confirm it exists)."""
+    if not user.is_authenticated:
+        raise Http404("没有找到该个案")
+    try:
+        return (Case.objects.filter(case_scope(user)).distinct()
+                .select_related("student__school_class__grade", "student__school_class__head_teacher",
+                                "student__residence_township", "school__county", "rules", "closed_by")
+                .get(pk=pk))
+    except (Case.DoesNotExist, ValueError):
+        raise Http404("没有找到该个案")
+
+
+def is_office_of(user, school_id: int) -> bool:
+    """The school's 控辍保学办公室 runs the process (admins may stand in)."""
+    return is_admin(user) or any(m.role == Role.OFFICE and m.school_id == school_id for m in memberships(user))
+
+
+def is_head_teacher_of(user, case: Case) -> bool:
+    cls = case.student.school_class
+    return cls is not None and cls.head_teacher_id == user.pk
+
+
+def is_persuader_of(user, case: Case) -> bool:
+    return case.persuaders.filter(user_id=user.pk).exists()
+
+
+def can_manage_case(user, case: Case) -> bool:
+    """Assign persuaders, mark missing, 复学, 销账, edit the 一生一表: the office's work."""
+    return is_office_of(user, case.school_id)
+
+
+def can_record_contact(user, case: Case) -> bool:
+    """联系家长 and 家访 are the head teacher's; the office may fill in for them."""
+    return is_head_teacher_of(user, case) or is_office_of(user, case.school_id)
+
+
+def can_record_attempt(user, case: Case) -> bool:
+    """劝返记录: the office, the named persuaders and the head teacher."""
+    return can_record_contact(user, case) or is_persuader_of(user, case)
+
+
+def can_act_on_case(user, case: Case) -> bool:
+    return case.is_open and can_record_attempt(user, case)
+
+
+def can_change_rules(user, county) -> bool:
+    """The county bureau sets its 13510 thresholds (admins too)."""
+    return is_admin(user) or any(m.role == Role.COUNTY and m.county_id == county.pk for m in memberships(user))
+
+
+LEDGER_ROLES = (Role.ADMIN, Role.COUNTY, Role.TOWNSHIP, Role.LEADER, Role.OFFICE, Role.REGISTRAR)
+INBOX_ROLES = LEDGER_ROLES + (Role.HEAD_TEACHER,)
+
+
+def can_see_ledgers(user) -> bool:
+    return bool(roles_of(user) & set(LEDGER_ROLES))
+
+
+def has_case_work(user) -> bool:
+    """Whether 13510 待办 means anything to the user (for the navigation)."""
+    if not user.is_authenticated:
+        return False
+    return bool(roles_of(user) & set(INBOX_ROLES)) or Persuader.objects.filter(user_id=user.pk).exists()
+
+
+# ---------------------------------------------------------------- deadlines and flags
+
+# 劝返不足: "3 or fewer working days remain with fewer than 3 attempts" (issue 3); the 3
+# attempts are the case's own rules, the 3 days of warning are fixed here.
+SHORT_WARNING_WORKING_DAYS = 3
+
+
+class DaysLeft:
+    """Working days left until many deadlines, from one read of the calendar (a list page
+    must not query per case). `left(due)` raises CalendarMissing like working_days_left."""
+
+    def __init__(self, today: datetime.date, deadlines):
+        self.today = today
+        self.known = workdays.known_years()
+        covered = [d for d in deadlines if d and d > today and self._missing_year(d) is None]
+        self.days = workdays.working_days(today + datetime.timedelta(days=1), max(covered)) if covered else []
+
+    def _missing_year(self, due: datetime.date) -> int | None:
+        return next((y for y in range(self.today.year, due.year + 1) if y not in self.known), None)
+
+    def left(self, due: datetime.date) -> int:
+        if due <= self.today:
+            return 0
+        year = self._missing_year(due)
+        if year is not None:
+            raise workdays.CalendarMissing(year)
+        return bisect.bisect_right(self.days, due)
+
+
+@dataclass
+class Clock:
+    """Where a case stands against its persuasion deadline."""
+
+    attempts: int
+    min_attempts: int
+    due: datetime.date | None
+    days_left: int | None = None  # None: no deadline, or the calendar is missing
+    calendar_missing: str = ""  # why the working days left cannot be counted
+    overdue: bool = False  # 逾期: past the deadline, still in the 疑似 ledger
+    short: bool = False  # 劝返不足
+
+    @property
+    def attempts_text(self) -> str:
+        return f"{self.attempts}/{self.min_attempts}"
+
+
+def persuasion_clock(case: Case, *, today: datetime.date, attempts: int, days_left: DaysLeft | None = None) -> Clock:
+    """Attempts N/3, working days left, and the flags: 劝返不足 when 3 or fewer working days
+    remain with fewer attempts than the rules ask; 逾期 after the deadline. Only a case still in
+    the 疑似辍学 ledger runs against the clock (a dropout is past it by definition)."""
+    clock = Clock(attempts=attempts, min_attempts=case.rules.min_attempts, due=case.persuasion_due)
+    if case.stage == Stage.SUSPECTED_DROPOUT and case.persuasion_due is None:
+        # The deadline could not be computed when the case opened.
+        clock.calendar_missing = "劝返截止日无法计算：工作日历缺失，请管理员录入该年的放假安排"
+    if case.persuasion_due is None or not case.is_open or case.stage != Stage.SUSPECTED_DROPOUT:
+        return clock
+    try:
+        clock.days_left = (days_left.left(case.persuasion_due) if days_left
+                           else workdays.working_days_left(today, case.persuasion_due))
+    except workdays.CalendarMissing as e:
+        clock.calendar_missing = str(e)
+        return clock
+    clock.overdue = today > case.persuasion_due
+    clock.short = clock.days_left <= SHORT_WARNING_WORKING_DAYS and attempts < clock.min_attempts
+    return clock
+
+
+def with_clocks(cases, today: datetime.date) -> list[Case]:
+    """Attach `.clock` to each case (annotated with `n_attempts`), reading the calendar once."""
+    cases = list(cases)
+    days_left = DaysLeft(today, [c.persuasion_due for c in cases if c.is_open])
+    for c in cases:
+        c.clock = persuasion_clock(c, today=today, attempts=c.n_attempts, days_left=days_left)
+    return cases
+
+
+# ---------------------------------------------------------------- inboxes
+
+def task_text(task: Task, today: datetime.date | None = None) -> str:
+    """What the rule asks and by when: 第3天：家访或与监护人联系跟进，截止 9月25日."""
+    today = today or timezone.localdate()
+    day = task.case.rules.contact_day if task.kind == Task.Kind.CONTACT_GUARDIAN else task.case.rules.visit_day
+    due = task.due_on
+    when = f"{due.month}月{due.day}日" if due.year == today.year else f"{due.year}年{due.month}月{due.day}日"
+    return f"第{day}天：{task.get_kind_display()}，截止 {when}"
+
+
+def my_open_tasks(user) -> QuerySet[Task]:
+    """The head teacher's open 13510 steps (also those opened while the class had no head
+    teacher assigned), within the user's scope."""
+    return (Task.objects.filter(done_on__isnull=True, closed_on__isnull=True, case__is_open=True)
+            .filter(Q(assignee=user) | Q(case__student__school_class__head_teacher=user))
+            .filter(case__in=cases_for_user(user).values("pk"))
+            .select_related("case__student__school_class__grade", "case__rules")
+            .order_by("due_on", "id"))
+
+
+def my_cases(user) -> QuerySet[Case]:
+    """Open cases of my class's students, and those I was named persuader of."""
+    return (Case.objects.filter(is_open=True)
+            .filter(Q(student__school_class__head_teacher=user) | Q(persuaders__user_id=user.pk)).distinct())
+
+
+def office_schools(user) -> list:
+    """Schools whose whole caseload the user runs (the office; admins: every school with cases)."""
+    from baoxue.org.models import School
+
+    if is_admin(user):
+        return list(School.objects.filter(pk__in=Case.objects.filter(is_open=True).values("school_id")).order_by("code"))
+    return [m.school for m in memberships(user) if m.role == Role.OFFICE and m.school_id]
+
+
+def overview_schools(user) -> list:
+    """Schools whose counts the user watches: leaders and the registry clerk their school."""
+    return [m.school for m in memberships(user) if m.role in (Role.LEADER, Role.REGISTRAR) and m.school_id]
+
+
+def term_start_subquery():
+    """The start of each case's school's current term (the last one begun by today)."""
+    from baoxue.org.models import Term
+
+    return Subquery(Term.objects.filter(school_id=OuterRef("school_id"), start__lte=timezone.localdate())
+                    .order_by("-start").values("start")[:1])
+
+
+def case_counts(cases: QuerySet[Case], today: datetime.date | None = None) -> dict:
+    """The counts leaders watch: open suspected and dropout cases, returned this term,
+    overdue and 劝返不足."""
+    today = today or timezone.localdate()
+    open_ = cases.filter(is_open=True)
+    by_stage = dict(open_.values_list("stage").annotate(n=Count("pk")))
+    returned = (cases.filter(is_open=False, outcome__in=[Outcome.RETURNED, Outcome.RESUMED])
+                .annotate(term_start=term_start_subquery()).filter(closed_on__gte=F("term_start")).count())
+    running = with_clocks(open_.filter(stage=Stage.SUSPECTED_DROPOUT)
+                          .select_related("rules", "school", "student__school_class__grade")
+                          .annotate(n_attempts=Count("attempts")), today)
+    return {
+        "by_stage": [(value, label, by_stage.get(value, 0)) for value, label in Stage.choices],
+        "open": sum(by_stage.values()),
+        "suspected": by_stage.get(Stage.SUSPECTED_DROPOUT, 0),
+        "dropout": by_stage.get(Stage.DROPOUT, 0),
+        "returned": returned,
+        "overdue": sum(1 for c in running if c.clock.overdue),
+        "short": sum(1 for c in running if c.clock.short),
+        "flagged": [c for c in running if c.clock.overdue or c.clock.short],
+        "calendar_missing": next((c.clock.calendar_missing for c in running if c.clock.calendar_missing), ""),
+    }
+
+
+def inbox_counts(user) -> dict:
+    """A few numbers for the home page: my steps due, my cases, my school's open cases,
+    unread reports. Keys with nothing to say are 0; `any` says whether to show the block."""
+    if not user.is_authenticated:
+        return {"any": False}
+    today = timezone.localdate()
+    counts = {
+        "tasks_due": my_open_tasks(user).filter(due_on__lte=today).count(),
+        "my_cases": my_cases(user).count(),
+        "school_open": 0, "suspected": 0, "dropout": 0, "overdue": 0, "short": 0,
+        "unread_reports": reports_for_user(user).filter(read_at__isnull=True).count(),
+    }
+    schools = {s.pk for s in office_schools(user) + overview_schools(user)}
+    if schools:
+        c = case_counts(cases_for_user(user).filter(school_id__in=schools), today)
+        counts.update(school_open=c["open"], suspected=c["suspected"], dropout=c["dropout"], overdue=c["overdue"],
+                      short=c["short"])
+    counts["any"] = has_case_work(user)
+    return counts

@@ -1,0 +1,97 @@
+"""13510 待办: the head teacher's steps with their due dates, the office's open cases, the
+leaders' counts, the township's reports."""
+
+from django.urls import reverse
+
+from baoxue.cases.models import Report
+from baoxue.cases.selectors import inbox_counts
+from tests.web.test_cases_helpers import FIRST_WEEK, absent, dropout, suspected  # noqa: F401 (fixtures)
+
+URL = reverse("cases_inbox")
+
+
+def test_it_shows_the_head_teachers_tasks_with_rule_and_due_date(login, org):
+    absent(org.school, org.student_1, FIRST_WEEK[:3])
+    html = login(org.head_teacher_1).get(URL).content.decode()
+    assert "张三" in html
+    assert "第1天：联系家长了解情况，截止 2025年9月1日" in html
+    assert "第3天：家访或与监护人联系跟进，截止 2025年9月4日" in html  # due the next school day
+    assert "逾期" in html  # today is long after September 2025
+
+
+def test_a_recorded_contact_completes_the_day_1_task(login, org):
+    case = absent(org.school, org.student_1, FIRST_WEEK[:1])
+    client = login(org.head_teacher_1)
+    r = client.post(reverse("case_contact_add", args=[case.pk]),
+                    {"at": "2025-09-01T10:30", "method": "phone", "reached": "父亲 张大山", "reason_given": "在家睡觉",
+                     "result": "明天送到校"})
+    assert r.status_code == 302
+    assert "第1天：联系家长了解情况" not in client.get(URL).content.decode()
+
+
+def test_another_head_teacher_does_not_see_the_task(login, org):
+    absent(org.school, org.student_1, FIRST_WEEK[:1])
+    html = login(org.head_teacher_2).get(URL).content.decode()
+    assert "张三" not in html and "没有未完成的待办" in html
+
+
+def test_the_office_sees_every_open_case_with_counts_by_stage(login, org, suspected):
+    absent(org.school, org.student_2, FIRST_WEEK[:2])
+    html = login(org.office).get(URL).content.decode()
+    assert "未销账个案" in html and "张三" in html and "李四" in html
+    assert "<strong>1</strong>联系家长" in html and "<strong>1</strong>疑似辍学" in html
+    assert "<strong>1</strong>逾期" in html and "<strong>1</strong>劝返不足" in html
+
+
+def test_leaders_see_counts(login, org, suspected, dropout):
+    html = login(org.leader).get(URL).content.decode()
+    assert "<strong>1</strong>疑似辍学" in html and "<strong>1</strong>辍学劝返中" in html
+    assert "<strong>0</strong>本学期返校/复学" in html
+    assert "张三" not in html  # counts, not the case list
+
+
+def test_the_township_reads_its_report_and_marks_it_read(login, org, dropout):
+    client = login(org.township_official)
+    html = client.get(URL).content.decode()
+    assert "李四" in html and "1 份未阅" in html and "留固镇" in html
+    report = Report.objects.get(case=dropout, recipient="township")
+    r = client.post(reverse("cases_report_read", args=[report.pk]))
+    assert r.status_code == 302
+    report.refresh_from_db()
+    assert report.read_by == org.township_official and report.read_at is not None
+    html = client.get(URL).content.decode()
+    assert "份未阅" not in html and "已阅" in html
+
+
+def test_the_county_sees_its_report_but_not_the_townships(login, org, dropout):
+    html = login(org.county_official).get(URL).content.decode()
+    assert "报告县教体局" in html and "报告乡镇政府" not in html
+
+
+def test_a_report_of_another_township_cannot_be_marked_read(login, org, suspected):
+    from baoxue.cases.services import case_mark_missing
+    import datetime as dt
+
+    case_mark_missing(actor=org.office, case=suspected, on=dt.date(2025, 9, 8))  # 张三 lives in 城关镇
+    report = Report.objects.get(case=suspected, recipient="township")
+    r = login(org.township_official).post(reverse("cases_report_read", args=[report.pk]))
+    assert r.status_code == 404
+    report.refresh_from_db()
+    assert report.read_at is None
+
+
+def test_inbox_counts_for_the_home_page(org, suspected, dropout):
+    assert inbox_counts(org.head_teacher_1)["tasks_due"] == 2
+    office = inbox_counts(org.office)
+    assert (office["school_open"], office["suspected"], office["dropout"], office["overdue"]) == (2, 1, 1, 1)
+    assert inbox_counts(org.township_official)["unread_reports"] == 1
+    assert inbox_counts(org.outsider)["any"] is False
+
+
+def test_the_navigation_links(login, org):
+    suspected, dropout = reverse("cases_ledger_suspected"), reverse("cases_ledger_dropout")
+    html = login(org.head_teacher_1).get(URL).content.decode()
+    assert ">13510 待办</a>" in html and suspected not in html
+    html = login(org.office).get(URL).content.decode()
+    assert f'href="{suspected}"' in html and f'href="{dropout}"' in html
+    assert "13510 待办" not in login(org.outsider).get(reverse("home")).content.decode()

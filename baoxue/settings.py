@@ -144,6 +144,10 @@ STORAGES = {
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 WHITENOISE_USE_FINDERS = True
+try:  # WhiteNoise warns on every start when the collected-files folder is missing.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+except OSError:
+    pass
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -99,16 +99,25 @@ def _window(school: School, day: datetime.date) -> list[datetime.date]:
     return window if window and window[-1] == day else []
 
 
-def evaluate_day(school: School, day: datetime.date, *, force: bool = False) -> dict:
-    """Evaluate one school day of one school (a no-op on other days and on a day already done)."""
+def evaluate_day(school: School, day: datetime.date, *, force: bool = False,
+                 school_days: list[datetime.date] | None = None, book: DayBook | None = None) -> dict:
+    """Evaluate one school day of one school (a no-op on other days and on a day already done).
+
+    `escalate --through` passes the school days and the attendance of the whole range it
+    processes, read once; attendance does not change while the job runs."""
     stats = {"opened": 0, "advanced": 0, "closed": 0, "dropouts": 0}
     if not force and Evaluation.objects.filter(school=school, date=day).exists():
         return stats
-    window = _window(school, day)
+    if school_days is None:
+        window = _window(school, day)
+    else:
+        lo = day - datetime.timedelta(days=LOOKBACK_CALENDAR_DAYS)
+        window = [d for d in school_days if lo <= d <= day]
+        window = window if window and window[-1] == day else []
     if not window:
         return stats
     with transaction.atomic():
-        book = DayBook(school, window[0], day)
+        book = book or DayBook(school, window[0], day)
         open_cases = {c.student_id: c for c in Case.objects.filter(school=school, is_open=True).select_related("rules")}
         ids = book.unexcused_students(day) | set(open_cases)
         for student in Student.objects.filter(pk__in=ids).order_by("pk").values(*STUDENT_VALUES):
@@ -138,8 +147,16 @@ def escalate(*, day: datetime.date, through: bool = False, schools=None) -> dict
             # Never guess a school day: this school waits until the year's calendar is entered.
             totals["warnings"].append(f"{school.name}：{e}")
             continue
+        if not days:
+            continue
+        lookback = days[0] - datetime.timedelta(days=LOOKBACK_CALENDAR_DAYS)
+        try:
+            known_days = workdays.school_days(school, lookback, days[-1])
+        except workdays.CalendarMissing:
+            known_days = workdays.school_days(school, datetime.date(days[0].year, 1, 1), days[-1])
+        book = DayBook(school, known_days[0], days[-1])
         for d in days:
-            stats = evaluate_day(school, d)
+            stats = evaluate_day(school, d, school_days=known_days, book=book)
             totals["days"] += 1
             for k, v in stats.items():
                 totals[k] += v

@@ -49,7 +49,20 @@ def _attachment(upload):
     return upload
 
 
-class ContactForm(forms.Form):
+class PageForm(forms.Form):
+    """Several forms share the case page: each gets its own element ids (contact_method,
+    attempt_method …) so that a label never ticks another form's radio button."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ContactForm(PageForm):
+    id_prefix = "contact"
+
     at = forms.DateTimeField(label="联系时间", widget=DateTimeInput(), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
     method = forms.ChoiceField(label="方式", choices=ContactRecord.Method.choices, widget=forms.RadioSelect)
     reached = forms.CharField(label="联系到的人", max_length=50, widget=forms.TextInput(attrs={"placeholder": "例如：父亲 张大山"}))
@@ -68,7 +81,8 @@ class ContactForm(forms.Form):
         return at
 
 
-class HomeVisitForm(forms.Form):
+class HomeVisitForm(PageForm):
+    id_prefix = "visit"
     date = forms.DateField(label="家访日期", widget=DateInput())
     visitors = forms.CharField(label="家访人员", max_length=200, widget=forms.TextInput(attrs={"placeholder": "例如：李老师、王主任"}))
     met = forms.CharField(label="见到的人", max_length=100)
@@ -99,9 +113,10 @@ class StaffChoiceField(forms.ModelChoiceField):
         return user.get_full_name() or user.get_username()
 
 
-class PersuaderForm(forms.Form):
+class PersuaderForm(PageForm):
     """落实专人动员劝返: a staff account of the school, or a named outside person."""
 
+    id_prefix = "persuader"
     user = StaffChoiceField(label="本校教职工", queryset=get_user_model().objects.none(), required=False,
                             empty_label="—— 请选择 ——", help_text="指派校外人员时不选，填写下面的姓名和单位")
     name = forms.CharField(label="姓名", max_length=50, required=False)
@@ -126,9 +141,10 @@ class PersuaderForm(forms.Form):
         return data
 
 
-class AttemptForm(forms.Form):
+class AttemptForm(PageForm):
     """劝返记录: a full date, the method, who took part (name and unit), what was heard, the result."""
 
+    id_prefix = "attempt"
     date = forms.DateField(label="劝返日期", widget=DateInput())
     method = forms.ChoiceField(label="方式", choices=PersuasionAttempt.Method.choices, widget=forms.RadioSelect)
     reason_heard = forms.CharField(label="了解到的原因", max_length=200, required=False)
@@ -143,10 +159,11 @@ class AttemptForm(forms.Form):
         kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         for i in range(1, PARTICIPANT_ROWS + 1):
-            self.fields[f"p{i}_name"] = forms.CharField(label=f"参与人员{i} 姓名", max_length=50, required=False)
+            self.fields[f"p{i}_name"] = forms.CharField(label=f"参与人员{i} 姓名", max_length=50, required=False,
+                                                        widget=forms.TextInput(attrs={"placeholder": "姓名"}))
             self.fields[f"p{i}_unit"] = forms.CharField(
                 label=f"参与人员{i} 单位", max_length=50, required=False,
-                widget=forms.TextInput(attrs={"list": "units", "placeholder": "学校、村委会、派出所…"}))
+                widget=forms.TextInput(attrs={"list": "units", "placeholder": "单位"}))
 
     def participant_rows(self):
         return [(self[f"p{i}_name"], self[f"p{i}_unit"]) for i in range(1, PARTICIPANT_ROWS + 1)]
@@ -159,7 +176,7 @@ class AttemptForm(forms.Form):
         return _attachment(self.cleaned_data.get("attachment"))
 
 
-class DatedNoteForm(forms.Form):
+class DatedNoteForm(PageForm):
     on = forms.DateField(label="日期", widget=DateInput())
     note = forms.CharField(label="说明", max_length=200, required=False)
 
@@ -178,6 +195,7 @@ class DatedNoteForm(forms.Form):
 class MissingForm(DatedNoteForm):
     """失踪失联: straight to the dropout ledger."""
 
+    id_prefix = "missing"
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["note"].required = True
@@ -187,6 +205,7 @@ class MissingForm(DatedNoteForm):
 class ResumeForm(DatedNoteForm):
     """复学: a dropout is back at school."""
 
+    id_prefix = "resume"
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["on"].label = "复学日期"
@@ -196,6 +215,7 @@ class CloseForm(DatedNoteForm):
     """销账 with an outcome other than the automatic ones (返校 is found by the roll call,
     复学 has its own step)."""
 
+    id_prefix = "close"
     outcome = forms.ChoiceField(label="结果")
 
     def __init__(self, *args, **kwargs):

@@ -303,4 +303,5 @@ def inbox_counts(user) -> dict:
         counts.update(school_open=c["open"], suspected=c["suspected"], dropout=c["dropout"], overdue=c["overdue"],
                       short=c["short"])
     counts["any"] = has_case_work(user)
+    counts["nothing"] = not any(v for k, v in counts.items() if k != "any")
     return counts

@@ -108,13 +108,17 @@ def persuasion_deadline(case: Case) -> datetime.date | None:
 
 
 def _next_school_day(school: School, day: datetime.date) -> datetime.date:
-    following = workdays.school_days(school, day + datetime.timedelta(days=1), day + datetime.timedelta(days=40))
+    """The next school day (or working day, between terms). When the calendar of the coming
+    days is not entered yet, the task is due on its own day: sooner, never a guess."""
+    last_known = datetime.date(max(workdays.known_years()), 12, 31)
+    end = min(day + datetime.timedelta(days=40), last_known)
+    following = workdays.school_days(school, day + datetime.timedelta(days=1), end) if end > day else []
     if following:
         return following[0]
     try:
         return workdays.next_working_day(day)
     except workdays.CalendarMissing:
-        return day + datetime.timedelta(days=1)
+        return day
 
 
 def _task(case: Case, kind: str, *, opened_on, due_on, assignee_id) -> None:
@@ -222,8 +226,8 @@ def attempt_add(*, actor, case: Case, date: datetime.date, method: str, particip
         raise ValidationError("纳入疑似辍学学生台账后才记录劝返")
     if date > timezone.localdate():
         raise ValidationError({"date": "劝返日期不能晚于今天"})
-    if date < case.suspected_on:
-        raise ValidationError({"date": "劝返日期不能早于纳入疑似辍学台账的日期"})
+    if date < (case.suspected_on or case.dropout_on):
+        raise ValidationError({"date": "劝返日期不能早于纳入台账的日期"})
     participants = [{"name": p.get("name", "").strip(), "unit": p.get("unit", "").strip()}
                     for p in participants if p.get("name", "").strip()]
     if not participants:
@@ -281,6 +285,10 @@ def dropout_form_update(*, actor, form: DropoutForm, data: dict) -> DropoutForm:
     changes = {k: [form.data.get(k), v] for k, v in data.items() if form.data.get(k) != v}
     form.data = {**form.data, **data}
     form.save()
+    # The ledger reads the case: keep its copies of the free-text fields in step with the form.
+    case_fields = {k: v for k, v in data.items() if k in ("dropout_reason", "whereabouts", "support")}
+    if case_fields:
+        Case.objects.filter(pk=form.case_id).update(**case_fields)
     if changes:
         audit_record(actor=actor, action=Action.UPDATE, obj=form, scope_from=form.case.student, changes=changes,
                      object_repr=f"{form.case.student.name} 一生一表")

@@ -124,8 +124,7 @@ def inbox(request):
         "today": today, "tasks": tasks, "mine": mine, "offices": offices, "overviews": overviews, "reports": reports,
         "unread": sum(1 for r in reports or [] if r.read_at is None),
         "can_see_ledgers": selectors.can_see_ledgers(user),
-        "rules_county": next((m.county for m in org_selectors.memberships(user) if m.role == Role.COUNTY), None),
-        "nothing": not (tasks or mine or offices or overviews or reports is not None),
+        "rules_link": org_selectors.is_admin(user) or Role.COUNTY in roles,
     })
 
 
@@ -135,7 +134,7 @@ def report_read(request, pk):
     report = get_object_or_404(selectors.reports_for_user(request.user).select_related("case__student"), pk=pk)
     services.report_read(actor=request.user, report=report)
     messages.success(request, f"已阅：{report.case.student.name} 辍学报告")
-    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/cases/") else "cases_inbox")
+    return redirect(reverse("cases_inbox") + "#reports")
 
 
 # ---------------------------------------------------------------- one case
@@ -195,6 +194,8 @@ def _detail_context(request, case: Case, **bound) -> dict:
         "can_manage": can_manage, "can_contact": can_contact, "can_attempt": can_attempt,
         "attempt_blocked": (selectors.can_record_attempt(user, case) and case.is_open and case.suspected_on is None),
         "at_least_suspected": at_least_suspected, "units": UNITS,
+        # Steps still to do: their forms start open for the one who records them.
+        "pending": {t.kind for t in tasks if t.state in ("open", "overdue")} if can_contact else set(),
     }
     if can_contact:
         ctx["contact_form"] = bound.get("contact_form") or ContactForm()
@@ -385,7 +386,6 @@ def form_print(request, pk):
     return render(request, "cases/form_print.html", {
         "case": case, "form": form, "d": _form_data(user, case, form, full_ids=revealed), "revealed": revealed,
         "can_reveal": can_reveal, "can_edit": selectors.can_manage_case(user, case),
-        "editable": [(key, label, form.data.get(key, "")) for key, label in EDITABLE_FIELDS],
     })
 
 

@@ -12,7 +12,8 @@ PRODUCTION = {
 
 
 def run(env, *args):
-    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k != "DATABASE_URL"}
+    clean = {k: v for k, v in os.environ.items()
+             if k not in PRODUCTION and k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     return subprocess.run([sys.executable, "-m", "baoxue", *args], capture_output=True, text=True,
                           env={**clean, "BAOXUE_ENV_FILE": "/nonexistent", **env})
 

@@ -182,3 +182,13 @@ def test_a_close_before_the_run_began_is_refused(login, org, suspected):
     assert r.status_code == 200 and "日期不能早于首次缺勤日" in r.content.decode()
     suspected.refresh_from_db()
     assert suspected.is_open
+
+
+def test_every_element_id_on_the_page_is_unique(login, org, suspected):
+    import re
+    from collections import Counter
+
+    html = login(org.office).get(url(suspected)).content.decode()
+    ids = Counter(re.findall(r'\sid="([^"]+)"', html))
+    assert [i for i, n in ids.items() if n > 1] == []
+    assert 'id="attempt_method_3"' in html and 'for="attempt_method_3"' in html

@@ -47,7 +47,8 @@ def test_leaders_see_counts(login, org, suspected, dropout):
     html = login(org.leader).get(URL).content.decode()
     assert "<strong>1</strong>疑似辍学" in html and "<strong>1</strong>辍学劝返中" in html
     assert "<strong>0</strong>本学期返校/复学" in html
-    assert "张三" not in html  # counts, not the case list
+    # Counts, and only the cases that need pushing: 张三 is past his deadline, 李四 is not flagged.
+    assert "需要督促" in html and "张三" in html and "李四" not in html
 
 
 def test_the_township_reads_its_report_and_marks_it_read(login, org, dropout):
@@ -95,3 +96,40 @@ def test_the_navigation_links(login, org):
     html = login(org.office).get(URL).content.decode()
     assert f'href="{suspected}"' in html and f'href="{dropout}"' in html
     assert "13510 待办" not in login(org.outsider).get(reverse("home")).content.decode()
+
+
+# The block the home page shows (org/home.html includes it as is).
+HOME_SNIPPET = """{% load cases_tags %}{% inbox_counts user as inbox %}
+{% if inbox.any %}
+<section id="cases">
+  <h2><a href="{% url 'cases_inbox' %}">13510 待办</a></h2>
+  {% if inbox.nothing %}<p class="muted">没有到期的待办，也没有未销账的个案。</p>{% else %}
+  <ul class="stats">
+    {% if inbox.tasks_due %}<li class="bad"><strong>{{ inbox.tasks_due }}</strong>项待办已到期</li>{% endif %}
+    {% if inbox.my_cases %}<li><strong>{{ inbox.my_cases }}</strong>个我负责的个案</li>{% endif %}
+    {% if inbox.school_open %}<li><strong>{{ inbox.school_open }}</strong>个未销账个案</li>
+    <li><strong>{{ inbox.suspected }}</strong>疑似辍学</li>
+    <li><strong>{{ inbox.dropout }}</strong>辍学劝返中</li>
+    <li{% if inbox.short %} class="bad"{% endif %}><strong>{{ inbox.short }}</strong>劝返不足</li>
+    <li{% if inbox.overdue %} class="bad"{% endif %}><strong>{{ inbox.overdue }}</strong>逾期</li>{% endif %}
+    {% if inbox.unread_reports %}<li class="bad"><strong>{{ inbox.unread_reports }}</strong>份辍学报告未阅</li>{% endif %}
+  </ul>
+  {% endif %}
+  <p class="actions"><a class="btn primary" href="{% url 'cases_inbox' %}">打开 13510 待办</a></p>
+</section>
+{% endif %}"""
+
+
+def render_home_snippet(user) -> str:
+    from django.template import Context, Template
+
+    return Template(HOME_SNIPPET).render(Context({"user": user}))
+
+
+def test_the_home_snippet(org, suspected, dropout):
+    assert "<strong>2</strong>项待办已到期" in render_home_snippet(org.head_teacher_1)
+    office = render_home_snippet(org.office)
+    assert "<strong>2</strong>个未销账个案" in office and "<strong>1</strong>逾期" in office
+    assert "<strong>1</strong>份辍学报告未阅" in render_home_snippet(org.township_official)
+    assert render_home_snippet(org.mentor).strip() == ""  # no cases of their own
+    assert render_home_snippet(org.outsider).strip() == ""

@@ -1,11 +1,13 @@
-"""`baoxue demo [--seed N] [--if-empty] [--logins [--all]]`: build the demo county (示范县) and
-print its logins. `make run` shows this output, so the logins table is its last part."""
+"""`baoxue demo [--seed N] [--if-empty] [--logins [--all]]`: build the demo county (示范县), with
+about five weeks of roll calls and the 13510 cases they lead to, and print its logins. `make run`
+shows this output, so the logins table is its last part."""
 
 import time
 import unicodedata
 
 from django.core.management.base import BaseCommand, CommandError
 
+from baoxue.attendance.demo import AttendanceDemo
 from baoxue.org.demo import (
     DEMO_PASSWORD,
     DemoError,
@@ -60,13 +62,36 @@ def summary(result: DemoResult, seconds: float) -> list[str]:
         "  当前重点群体：" + "，".join(
             f"{label} {n}（{n / students:.1%}）" for label, n in result.key_groups.items()),
         f"  账号 {c['账号']} 个（每个班都有班主任），角色 {c['角色']} 条，帮扶关系 {c['帮扶关系']} 条",
-        "",
     ]
+    lines += attendance_summary(result.attendance)
+    lines.append("")
+    return lines
+
+
+def attendance_summary(a: AttendanceDemo) -> list[str]:
+    """Roll calls and 13510 cases: counts by stage, open and closed."""
+    lines = []
+    if a.first_day:
+        lines.append(
+            f"  点名：{a.first_day.isoformat()} 至 {a.last_day.isoformat()} 共 {a.school_days} 个在校日，"
+            f"每班每天一次，共 {a.roll_calls} 次；考勤记录 {a.record_count} 条（"
+            + "，".join(f"{label} {n}" for label, n in a.records.items()) + f"），请假 {a.leaves} 条")
+        for missing in a.missing_roll_calls:
+            lines.append(f"  缺点名：{missing}（未点名，办公室的缺点名名单可见）")
+        stages = "；".join(f"{label} 未销账 {opened}、已销账 {closed}" for label, (opened, closed) in a.stages.items())
+        lines.append(f"  13510 个案 {a.cases} 个（每日预警任务已运行至 {a.last_day.isoformat()}）：{stages}")
+        outcomes = "，".join(f"{label} {n}" for label, n in a.outcomes.items()) or "无"
+        lines.append(f"    销账结果：{outcomes}；劝返不足 {a.insufficient} 个，未完成且已到期的待办 {a.overdue_tasks} 条")
+        lines.append(f"    联系家长记录 {a.contacts} 条，家访记录 {a.visits} 条，劝返责任人 {a.persuaders} 名，"
+                     f"劝返记录 {a.attempts} 条；一生一表 {a.forms} 份，辍学报告 {a.reports} 份（乡镇政府、县教体局）")
+    for warning in a.warnings:
+        lines.append(f"  注意：{warning}")
     return lines
 
 
 class Command(BaseCommand):
-    help = "生成演示数据（示范县：4 所学校、约 1500 名学生、各角色演示账号），并列出演示账号"
+    help = ("生成演示数据（示范县：4 所学校、约 1500 名学生、各角色演示账号、约五周的点名和 13510 个案），"
+            "并列出演示账号")
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2025, help="随机种子（默认 2025；同一种子生成相同数据）")

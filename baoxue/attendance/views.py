@@ -48,6 +48,7 @@ from baoxue.lib.sheets import SheetError, read_table
 from baoxue.org import selectors
 from baoxue.org.imports import RowProblem
 from baoxue.org.models import RegistryStatus, Role, School, SchoolClass, Student, Term
+from baoxue.web import apply_service
 
 # The time by which every class should have taken the day's roll call (the plan's default).
 ROLL_CALL_DUE = datetime.time(9, 30)
@@ -325,20 +326,6 @@ def roll_call_status(request, code):
 
 # ---------------------------------------------------------------- leave and 正当原因
 
-def _apply(form, call) -> bool:
-    """Run a service; its ValidationError messages go onto the form."""
-    try:
-        call()
-    except ValidationError as e:
-        if hasattr(e, "error_dict"):
-            for field, errors in e.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, e)
-        return False
-    return True
-
-
 @never_cache
 @login_required
 def leave_new(request, pk):
@@ -348,7 +335,7 @@ def leave_new(request, pk):
     form = LeaveForm(request.POST or None, initial={"start": today, "end": today})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        if _apply(form, lambda: leave_approve(actor=user, student=student, kind=d["kind"], start=d["start"],
+        if apply_service(form, lambda: leave_approve(actor=user, student=student, kind=d["kind"], start=d["start"],
                                               end=d["end"], reason=d["reason"])):
             messages.success(request, f"已记录 {student.name} {LeaveRequest.Kind(d['kind']).label}："
                                       f"{_short(d['start'])}–{_short(d['end'])}，这些天按请假（正当原因）计")
@@ -381,7 +368,7 @@ def record_excuse(request, pk):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         old = record.get_mark_display()
-        if _apply(form, lambda: absence_excuse(actor=user, record=record, mark=d["mark"], reason=d["reason"])):
+        if apply_service(form, lambda: absence_excuse(actor=user, record=record, mark=d["mark"], reason=d["reason"])):
             messages.success(request, f"已将 {record.student.name} {_short(record.date)} 的“{old}”改为"
                                       f"“{Mark(d['mark']).label}”（正当原因），连续缺勤就此中断")
             return redirect(back)

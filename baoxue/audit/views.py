@@ -16,7 +16,7 @@ from baoxue.audit.models import Action, AuditEntry
 from baoxue.lib.idcard import mask_id, mask_phone
 from baoxue.org import selectors
 from baoxue.org.forms import DateInput, mask_registry_no
-from baoxue.org.views import xlsx_response
+from baoxue.web import xlsx_response
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 50000

@@ -11,9 +11,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, F
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -44,27 +42,12 @@ from baoxue.lib.idcard import mask_id, mask_phone
 from baoxue.org import selectors as org_selectors
 from baoxue.org.forms import mask_registry_no
 from baoxue.org.models import County, FamilyMember, Role, Student
-from baoxue.org.views import xlsx_response
+from baoxue.web import apply_service, xlsx_response
 
 PAGE_SIZE = 50
 INBOX_LIMIT = 200
 # Parts of the 一生一表 that are lists of records (contacts, visits, attempts, persuaders).
 RECORD_KEYS = ("contacts", "home_visits", "attempts", "persuaders")
-
-
-def _apply_service(form, call) -> bool:
-    """Run a service; its ValidationError messages go onto the form's fields (or on top)."""
-    try:
-        with transaction.atomic():
-            call()
-    except ValidationError as e:
-        if hasattr(e, "error_dict"):
-            for field, errors in e.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, e)
-        return False
-    return True
 
 
 def _open_cases(qs):
@@ -231,7 +214,7 @@ def _step(request, pk, *, allowed, form_factory, form_name: str, call, done: str
         messages.error(request, "该个案已销账，不能再办理")
         return redirect("case_detail", pk=case.pk)
     form = form_factory(case)
-    if form.is_valid() and _apply_service(form, lambda: call(case, form)):
+    if form.is_valid() and apply_service(form, lambda: call(case, form)):
         messages.success(request, done)
         return redirect(reverse("case_detail", args=[case.pk]) + f"#{anchor}")
     return render(request, "cases/case_detail.html", _detail_context(request, case, **{form_name: form}))
@@ -416,7 +399,7 @@ def form_edit(request, pk):
         raise Http404("没有找到该个案")
     edit = DropoutFormEditForm(request.POST or None, initial={k: form.data.get(k, "") for k, _ in EDITABLE_FIELDS})
     if request.method == "POST" and edit.is_valid():
-        if _apply_service(edit, lambda: services.dropout_form_update(actor=user, form=form, data=edit.cleaned_data)):
+        if apply_service(edit, lambda: services.dropout_form_update(actor=user, form=form, data=edit.cleaned_data)):
             messages.success(request, "已保存一生一表")
             return redirect("case_form", pk=case.pk)
     return render(request, "cases/form_edit.html", {"case": case, "edit": edit})
@@ -544,7 +527,7 @@ def rules(request):
         initial = {f: getattr(current, f) for f in RulesForm.base_fields}
         form = RulesForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
-            if _apply_service(form, lambda: services.rules_change(actor=user, county=county, **form.cleaned_data)):
+            if apply_service(form, lambda: services.rules_change(actor=user, county=county, **form.cleaned_data)):
                 messages.success(request, "已保存新规则：此后新开的个案按新规则办理，未销账的个案仍按原规则")
                 return redirect(reverse("cases_rules") + f"?county={county.pk}")
     elif request.method == "POST":

@@ -11,11 +11,10 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -49,6 +48,7 @@ from baoxue.org.models import (
     Student,
     Term,
 )
+from baoxue.web import apply_service, xlsx_response
 
 PAGE_SIZE = 50
 
@@ -311,16 +311,6 @@ def _audit_export(user, students: list[Student], full_ids: bool) -> None:
                  note=note, scope_from=scope)
 
 
-def xlsx_response(content: bytes, filename: str) -> HttpResponse:
-    """An .xlsx download under a Chinese file name, never cached (it holds personal data)."""
-    from urllib.parse import quote
-
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(filename)}"
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 def _student_context(user, student: Student, **extra) -> dict:
     can_edit = selectors.can_edit_student(user, student)
     key_groups = list(student.key_groups.all().order_by("ended_on", "-started_on"))
@@ -371,21 +361,6 @@ def _editable_student(user, pk) -> Student:
     return student
 
 
-def _apply_service(form, call) -> bool:
-    """Run a service; its ValidationError messages go onto the form's fields."""
-    try:
-        with transaction.atomic():
-            call()
-    except ValidationError as e:
-        if hasattr(e, "error_dict"):
-            for field, errors in e.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, e)
-        return False
-    return True
-
-
 @never_cache
 @login_required
 def student_edit(request, pk):
@@ -393,7 +368,7 @@ def student_edit(request, pk):
     student = _editable_student(user, pk)
     if request.method == "POST":
         form = StudentForm(request.POST, instance=student)
-        if form.is_valid() and _apply_service(form, lambda: services.student_update(actor=user, student=form.instance)):
+        if form.is_valid() and apply_service(form, lambda: services.student_update(actor=user, student=form.instance)):
             messages.success(request, f"已保存 {student.name} 的学籍信息")
             return redirect("student_detail", pk=student.pk)
     else:
@@ -408,7 +383,7 @@ def family_add(request, pk):
     student = _editable_student(user, pk)
     form = FamilyMemberForm(request.POST or None, instance=FamilyMember(student=student, school=student.school))
     if request.method == "POST" and form.is_valid():
-        if _apply_service(form, lambda: services.family_member_save(actor=user, member=form.instance)):
+        if apply_service(form, lambda: services.family_member_save(actor=user, member=form.instance)):
             messages.success(request, f"已添加家庭成员 {form.instance}")
             return redirect("student_detail", pk=student.pk)
     return render(request, "org/family_form.html", {"form": form, "student": student})
@@ -422,7 +397,7 @@ def family_edit(request, pk, member_pk):
     member = get_object_or_404(FamilyMember, pk=member_pk, student=student)
     form = FamilyMemberForm(request.POST or None, instance=member)
     if request.method == "POST" and form.is_valid():
-        if _apply_service(form, lambda: services.family_member_save(actor=user, member=form.instance)):
+        if apply_service(form, lambda: services.family_member_save(actor=user, member=form.instance)):
             messages.success(request, f"已保存家庭成员 {member}")
             return redirect("student_detail", pk=student.pk)
     return render(request, "org/family_form.html", {"form": form, "student": student, "member": member})
@@ -446,7 +421,7 @@ def key_group_add(request, pk):
     form = KeyGroupAddForm(request.POST or None, student=student)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        if _apply_service(form, lambda: services.key_group_add(
+        if apply_service(form, lambda: services.key_group_add(
                 actor=user, student=student, group=d["group"], started_on=d["started_on"], subtype=d["subtype"],
                 disability_level=d["disability_level"], placement=d["placement"], note=d["note"])):
             messages.success(request, f"已将 {student.name} 列入重点群体：{KeyGroup(d['group']).label}")
@@ -462,7 +437,7 @@ def key_group_end(request, pk, membership_pk):
     form = KeyGroupEndForm(request.POST or None, initial={"ended_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        if _apply_service(form, lambda: services.key_group_end(actor=user, membership=membership,
+        if apply_service(form, lambda: services.key_group_end(actor=user, membership=membership,
                                                                ended_on=d["ended_on"], note=d["note"])):
             messages.success(request, f"已结束重点群体记录：{membership}")
             return redirect("student_detail", pk=student.pk)

@@ -1,0 +1,30 @@
+"""What every app's views share: running a service from a form, and sending an .xlsx."""
+
+from urllib.parse import quote
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponse
+
+
+def apply_service(form, call) -> bool:
+    """Run a service; its ValidationError messages go onto the form's fields (or on top)."""
+    try:
+        with transaction.atomic():
+            call()
+    except ValidationError as e:
+        if hasattr(e, "error_dict"):
+            for field, errors in e.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, e)
+        return False
+    return True
+
+
+def xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    """An .xlsx download under a Chinese file name, never cached (it holds personal data)."""
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(filename)}"
+    response["Cache-Control"] = "no-store"
+    return response

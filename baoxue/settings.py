@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "baoxue.calendar",
     "baoxue.attendance",
     "baoxue.cases",
+    "baoxue.registry",
 ]
 
 MIDDLEWARE = [

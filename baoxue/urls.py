@@ -11,5 +11,6 @@ urlpatterns = [
     path("attendance/", include("baoxue.attendance.urls")),
     path("cases/", include("baoxue.cases.urls")),
     path("calendar/", include("baoxue.calendar.urls")),
+    path("registry/", include("baoxue.registry.urls")),
     path("", include("baoxue.org.urls")),
 ]

@@ -77,3 +77,11 @@ def students(people, school, townships):
         "zhangsan": make_student(school, people["c71"], "张三", 1, township=townships["城关镇"]),
         "lisi": make_student(school, people["c72"], "李四", 3, sex="M", township=townships["留固镇"]),
     }
+
+
+@pytest.fixture
+def term(school):
+    from baoxue.org.models import Term
+
+    return Term.objects.create(school=school, name="2025-2026-1", start=datetime.date(2025, 9, 1),
+                               end=datetime.date(2026, 1, 23))

@@ -67,6 +67,7 @@ class Outcome(models.TextChoices):
 class DropoutCause(models.TextChoices):
     MISSING = "missing", "失踪失联"
     NOT_RETURNED = "not_returned", "劝返期满未返校"
+    NOT_ENROLLED = "not_enrolled", "小学毕业未升学"
 
 
 class Case(models.Model):

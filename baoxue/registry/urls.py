@@ -1,5 +1,8 @@
-from django.urls import path
+from django.urls import include, path
 
-from baoxue.registry import views
-
-urlpatterns: list = []
+urlpatterns = [
+    path("", include("baoxue.registry.urls_reconcile")),
+    path("onsite/", include("baoxue.registry.urls_onsite")),
+    path("changes/", include("baoxue.registry.urls_changes")),
+    path("graduates/", include("baoxue.registry.urls_graduates")),
+]

@@ -1,1 +1,0 @@
-"""Web views of the registry work."""

@@ -256,7 +256,7 @@ def test_the_summary_counts_cases_by_stage(demo):
     for stage, label in ((Stage.CONTACT_GUARDIAN, "联系家长"), (Stage.SUSPECTED_DROPOUT, "疑似辍学"),
                          (Stage.DROPOUT, "辍学")):
         assert f"{label} 未销账 {counts[(stage, True)]}、已销账 {counts[(stage, False)]}" in text
-    assert f"点名：2026-10-26 至 2026-11-27 共 25 个在校日" in text
+    assert "点名：2026-10-26 至 2026-11-27 共 25 个在校日" in text
     assert "缺点名：示范县第一初级中学" in text
     assert f"劝返不足 {demo.attendance.insufficient} 个" in text
     assert demo.counts["13510个案"] == Case.objects.count()

@@ -3,9 +3,6 @@ dropout with 10 working days of persuasion, then the dropout ledger."""
 
 import datetime as dt
 
-import pytest
-
-from baoxue.attendance.models import RollCall
 from baoxue.attendance.services import absence_excuse, leave_approve, roll_call_submit
 from baoxue.audit.models import AuditEntry
 from baoxue.calendar import workdays
@@ -14,7 +11,7 @@ from baoxue.cases.escalation import escalate
 from baoxue.cases.models import Case, DropoutForm, Report, Task
 from baoxue.cases.selectors import case_json
 from baoxue.cases.services import case_mark_missing, rules_change
-from baoxue.org.models import SchoolClass, Student
+from baoxue.org.models import SchoolClass
 from tests.conftest import make_student
 
 D = dt.date

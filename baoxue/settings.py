@@ -154,6 +154,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# The office sees classes that have not taken the day's roll call by this time.
+ROLL_CALL_DUE = env("ROLL_CALL_DUE", "09:30")
+
 # Uploads: registry exports of a big school stay well under this.
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", str(20 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

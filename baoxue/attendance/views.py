@@ -51,7 +51,8 @@ from baoxue.org.models import RegistryStatus, Role, School, SchoolClass, Student
 from baoxue.web import apply_service
 
 # The time by which every class should have taken the day's roll call (the plan's default).
-ROLL_CALL_DUE = datetime.time(9, 30)
+# 点名截止时间: classes without a roll call after this show in red on the office's page.
+ROLL_CALL_DUE = datetime.time.fromisoformat(settings.ROLL_CALL_DUE)
 # Besides a class's head teacher, these roles of the school take and correct roll calls,
 # record leave and excuse absences (admins too).
 RECORDING_ROLES = (Role.OFFICE, Role.LEADER)

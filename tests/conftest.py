@@ -10,6 +10,14 @@ from baoxue.org.models import County, Grade, Membership, Role, School, SchoolCla
 from baoxue.lib.pinyin import initials
 
 
+@pytest.fixture(autouse=True)
+def var_dir(settings, tmp_path):
+    """Files a test writes (demo files, uploads) go to its own folder, never over a developer's."""
+    settings.VAR_DIR = tmp_path / "var"
+    settings.MEDIA_ROOT = tmp_path / "var" / "media"
+    return settings.VAR_DIR
+
+
 @pytest.fixture
 def county(db):
     return County.objects.create(code="410999", name="示范县")

@@ -348,7 +348,12 @@ def build_demo(*, seed: int = 2025, today: date | None = None) -> DemoResult:
     with transaction.atomic():
         # A flushed database has lost the working-day table that the migration seeded.
         calendar_seed(actor=None)
-        return _Builder(seed=seed, today=today).build()
+        result = _Builder(seed=seed, today=today).build()
+    # 人籍一致: a 国网 roster export and a graduate list to try the reconciliation with (var/demo/).
+    from baoxue.registry.demo import write_demo_files
+
+    result.demo_files = write_demo_files(seed=seed)
+    return result
 
 
 def _planned_usernames() -> list[str]:

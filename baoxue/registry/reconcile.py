@@ -24,7 +24,7 @@ from baoxue.audit.services import audit_record
 from baoxue.lib import cells, idcard
 from baoxue.lib.headers import match_headers
 from baoxue.lib.sheets import SheetError, read_table
-from baoxue.org.imports import REQUIRED, SEXES, STUDENT_HEADERS, normalise_class_name
+from baoxue.org.imports import REQUIRED, SEXES, STUDENT_HEADERS, grade_order, normalise_class_name
 from baoxue.org.models import RegistryStatus, School, Student
 from baoxue.registry.models import (
     Category,
@@ -37,7 +37,8 @@ from baoxue.registry.models import (
 )
 
 CATEGORIES = [c.value for c in Category]
-COMPARED = {"name": "姓名", "sex": "性别", "birth_date": "出生日期", "grade": "年级", "class": "班级"}
+COMPARED = {"name": "姓名", "sex": "性别", "birth_date": "出生日期", "id_number": "身份证件号", "grade": "年级",
+            "class": "班级"}
 
 
 class ReconcileError(ValueError):
@@ -68,9 +69,17 @@ class Person:
     student_id: int | None = None
     grade: str = ""
 
+    id_number: str = ""
+
     @property
     def key(self) -> str:
-        return self.registry_no or (f"row:{self.row}:{self.name}" if self.row else f"student:{self.student_id}")
+        if self.registry_no:
+            return self.registry_no
+        if self.row:
+            return f"row:{self.row}:{self.name}"
+        if self.student_id:
+            return f"student:{self.student_id}"
+        return f"added:{self.id_number or self.name}"  # present in class, not on any list
 
     def as_json(self) -> dict:
         item = {"registry_no": self.registry_no, "name": self.name, "row": self.row}
@@ -104,8 +113,10 @@ class Reconciliation:
 
 def read_roster(source, filename: str, school: School) -> list[RosterRow]:
     """Read and validate every row the way the student import does; bad rows carry a reason."""
+    from django.conf import settings
+
     try:
-        table = read_table(source, filename)
+        table = read_table(source, filename, max_bytes=settings.IMPORT_MAX_BYTES)
     except SheetError as e:
         raise ReconcileError(str(e))
     columns, _ = match_headers(table.headers, STUDENT_HEADERS)
@@ -217,7 +228,7 @@ def reconcile_rows(school: School, roster: list[RosterRow], filename: str = "") 
     for e in onsite:
         if e["result"] == OnsiteResult.ADDED and e["id_number"] not in in_file and e["id_number"] not in known:
             put(Category.PRESENT_NOT_REGISTERED, Person(Category.PRESENT_NOT_REGISTERED, "", e["name"], None,
-                                                        reason=None, grade=e["school_class__grade__name"] or ""))
+                                                        id_number=e["id_number"], grade=e["school_class__grade__name"] or ""))
     return result
 
 
@@ -228,6 +239,8 @@ def _differs(key: str, r: RosterRow, s: dict) -> bool:
         return r.sex != s["sex"]
     if key == "birth_date":
         return r.birth_date is not None and s["birth_date"] is not None and r.birth_date != s["birth_date"]
+    if key == "id_number":
+        return bool(r.id_number and s["id_number"]) and r.id_number != s["id_number"]
     if key == "grade":
         return r.grade != (s["school_class__grade__name"] or "")
     return r.school_class != (s["school_class__name"] or "")
@@ -259,6 +272,7 @@ def _record(result: Reconciliation, actor, actor_label: str) -> None:
     upload = RosterUpload.objects.create(county_id=school.county_id, school=school, filename=result.filename[:200],
                                          rows=result.rows, counts=result.counts, uploaded_by=user)
     open_items = {(d.category, d.key): d for d in Discrepancy.objects.filter(school=school, status=ItemStatus.OPEN)}
+    _before = {d.pk: (d.row, d.detail, d.name) for d in open_items.values()}
     seen, create, update = set(), [], []
     for category in CATEGORIES:
         if category == Category.CONSISTENT:
@@ -278,12 +292,15 @@ def _record(result: Reconciliation, actor, actor_label: str) -> None:
                 item.last_upload, item.row, item.detail, item.name = upload, p.row, detail, p.name
                 update.append(item)
     resolved = [d for k, d in open_items.items() if k not in seen]
+    Discrepancy.objects.bulk_create(create, batch_size=1000)
+    # Still open: one UPDATE for all, and a row-by-row update only where the file changed them.
+    Discrepancy.objects.filter(pk__in=[d.pk for d in update]).update(last_upload=upload)
+    changed = [d for d in update if (d.row, d.detail, d.name) != _before[d.pk]]
+    Discrepancy.objects.bulk_update(changed, ["row", "detail", "name"], batch_size=1000)
     for d in resolved:
         d.status, d.closed_on, d.last_upload = ItemStatus.RESOLVED, today, upload
         d.note = (d.note + "；" if d.note else "") + f"{result.filename} 中已不再出现"
-    Discrepancy.objects.bulk_create(create, batch_size=1000)
-    Discrepancy.objects.bulk_update(update + resolved, ["last_upload", "row", "detail", "name", "status", "closed_on", "note"],
-                                    batch_size=1000)
+    Discrepancy.objects.bulk_update(resolved, ["status", "closed_on", "last_upload", "note"], batch_size=1000)
     upload.new_items, upload.resolved_items, upload.still_open_items = len(create), len(resolved), len(update)
     upload.save(update_fields=["new_items", "resolved_items", "still_open_items"])
     result.upload = upload
@@ -301,7 +318,7 @@ def summary_by_grade(result: Reconciliation) -> list[dict]:
     for category, people in result.people.items():
         for p in people:
             per[p.grade or "（未填年级）"][category] += 1
-    grades = sorted(set(per) | {g or "（未填年级）" for g in in_school})
+    grades = sorted(set(per) | {g or "（未填年级）" for g in in_school}, key=lambda g: (grade_order(g), g))
     rows = []
     for g in grades:
         row = {"grade": g, "in_school": in_school.get(None if g == "（未填年级）" else g, 0)}

@@ -122,6 +122,7 @@ class Command(BaseCommand):
             raise CommandError(str(e))
         seconds = time.monotonic() - started
         self.stdout.write("\n".join(summary(result, seconds)))
+        self.stdout.write("  人籍一致演示文件（用法见 README“人籍一致：演示文件”）：\n" + "\n".join(f"    {p}" for p in result.demo_files.values()) + "\n")
         self.stdout.write("\n".join(logins_table(result.logins, show_all=all)))
 
     def _print_logins(self, *, show_all: bool) -> None:

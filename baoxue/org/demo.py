@@ -218,6 +218,8 @@ class DemoResult:
     logins: list[Login] = field(default_factory=list)
     # roll calls and 13510 cases
     attendance: AttendanceDemo = field(default_factory=AttendanceDemo)
+    # the registry export and graduate list written for 人籍一致 ({"roster": path, "graduates": path})
+    demo_files: dict = field(default_factory=dict)
 
 
 # --- calendar ---------------------------------------------------------------------------------

@@ -254,3 +254,13 @@ def test_the_filters(login, org, items):
     assert [g["category"] for g in r.context["groups"]] == ["mismatched"]
     assert "销账" not in "".join(str(g) for g in r.context["groups"]) and not r.context["can_work"]
     assert client.get(f"{HOME}?category=nonsense").context["category"] == ""
+
+
+def test_the_page_shows_an_upload_made_on_the_command_line(login, org, roster, tmp_path):
+    from django.core.management import call_command
+
+    path = tmp_path / "名册.xlsx"
+    path.write_bytes(roster.read() if hasattr(roster, "read") else open(roster, "rb").read())
+    call_command("reconcile", str(path), "--school", org.school.code)
+    page = login(org.registrar).get(f"{HOME}?school={org.school.code}")
+    assert page.status_code == 200 and "命令行" in page.content.decode()

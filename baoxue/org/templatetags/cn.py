@@ -79,3 +79,11 @@ def nav_links(user):
         "import_school": importable[0] if len(schools) == 1 and importable else None,
         "audit": selectors.audit_scope(user) is not None,
     }
+
+
+@register.filter
+def person(user, default: str = "—"):
+    """A staff member's name for a page: full name, else username, else `default` (no one)."""
+    if user is None:
+        return default
+    return user.get_full_name() or user.get_username()

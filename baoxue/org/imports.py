@@ -19,6 +19,7 @@ from baoxue.audit.services import audit_record
 from baoxue.lib import cells, idcard
 from baoxue.lib.headers import match_headers
 from baoxue.lib.pinyin import initials
+from baoxue.lib.rows import RowProblem, SheetRow
 from baoxue.lib.sheets import SheetError, Table, read_table
 from baoxue.org.models import (
     FamilyMember,
@@ -81,21 +82,6 @@ ID_TYPES = {label: value for value, label in IdType.choices} | {"身份证": IdT
 SEXES = {"男": Sex.MALE, "女": Sex.FEMALE, "1": Sex.MALE, "2": Sex.FEMALE, "男性": Sex.MALE, "女性": Sex.FEMALE}
 NO_VALUES = {"", "无", "非", "否", "不是", "非残疾", "非留守", "0", "n", "N"}
 CN_NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-
-
-@dataclass
-class RowProblem:
-    row: int | None  # spreadsheet row number, header = 1; None for the file as a whole
-    column: str  # header text as in the file, or "" for the whole row/file
-    message: str
-
-    def __str__(self) -> str:
-        where = []
-        if self.row is not None:
-            where.append(f"第{self.row}行")
-        if self.column:
-            where.append(f"“{self.column}”列")
-        return ("".join(where) + "：" if where else "") + self.message
 
 
 @dataclass
@@ -172,34 +158,7 @@ def _township_from_address(address: str, townships: list[Township]) -> tuple[Tow
     return None, ""
 
 
-class _Row:
-    """Cell access for one spreadsheet row that records problems under the file's header text."""
-
-    def __init__(self, number: int, cells_: list, columns: dict[str, int], headers: list[str], problems: list[RowProblem]):
-        self.number, self.cells, self.columns, self.headers, self.problems = number, cells_, columns, headers, problems
-        self.bad = False
-
-    def problem(self, key: str, message: str) -> None:
-        col = self.columns.get(key)
-        self.problems.append(RowProblem(self.number, self.headers[col] if col is not None else "", message))
-        self.bad = True
-
-    def get(self, key: str, convert=cells.text):
-        col = self.columns.get(key)
-        if col is None:
-            return None
-        try:
-            return convert(self.cells[col])
-        except cells.CellError as e:
-            self.problem(key, str(e))
-            return None
-
-    def text(self, key: str) -> str:
-        value = self.get(key, cells.identifier if key in IDENTIFIER_FIELDS else cells.text)
-        return value or ""
-
-
-def _parse_row(r: _Row, school: School, townships: list[Township]) -> ParsedRow | None:
+def _parse_row(r: SheetRow, school: School, townships: list[Township]) -> ParsedRow | None:
     v: dict = {}
     v["name"] = r.text("name")
     if not v["name"]:
@@ -324,7 +283,7 @@ def parse_students(table: Table, school: School, report: ImportReport) -> list[P
     if not table.rows:
         report.problems.append(RowProblem(None, "", "文件只有表头，没有学生数据行"))
     for number, row_cells in table.rows:
-        r = _Row(number, row_cells, columns, headers, report.problems)
+        r = SheetRow(number, row_cells, columns, headers, report.problems, IDENTIFIER_FIELDS)
         result = _parse_row(r, school, townships)
         if result is None:
             report.bad_rows.add(number)

@@ -30,7 +30,8 @@ from baoxue.audit.services import audit_record
 from baoxue.lib import cells, idcard
 from baoxue.lib.headers import match_headers
 from baoxue.lib.sheets import SheetError, Table, read_table
-from baoxue.org.imports import SEXES, RowProblem
+from baoxue.lib.rows import RowProblem, SheetRow
+from baoxue.org.imports import SEXES
 from baoxue.org.models import County, IdType, RegistryStatus, Role, School, Stage, Student, Township
 from baoxue.org.selectors import is_admin, memberships
 from baoxue.registry.models import Graduate, GraduateResult, GraduateUpload
@@ -124,32 +125,6 @@ class GraduateReport:
 
 # ---------------------------------------------------------------- reading the list
 
-class _Row:
-    """Cell access for one row; problems are recorded under the file's own header text."""
-
-    def __init__(self, number: int, values: list, columns: dict[str, int], headers: list[str], problems: list[RowProblem]):
-        self.number, self.values, self.columns, self.headers, self.problems = number, values, columns, headers, problems
-        self.bad = False
-
-    def problem(self, key: str, message: str) -> None:
-        col = self.columns.get(key)
-        self.problems.append(RowProblem(self.number, self.headers[col] if col is not None else "", message))
-        self.bad = True
-
-    def get(self, key: str, convert=cells.text):
-        col = self.columns.get(key)
-        if col is None:
-            return None
-        try:
-            return convert(self.values[col])
-        except cells.CellError as e:
-            self.problem(key, str(e))
-            return None
-
-    def text(self, key: str) -> str:
-        return self.get(key, cells.identifier if key == "id_number" else cells.text) or ""
-
-
 def _find_township(text: str, townships: list[Township]) -> tuple[Township | None, str]:
     """The county's township named in a village or address text, and the village after it."""
     for township in townships:  # longest names first, so 城关镇 is not found inside 新城关镇
@@ -170,7 +145,7 @@ def _township_by_name(name: str, townships: list[Township]) -> Township | None:
     return short[0] if len(short) == 1 else None
 
 
-def _parse_row(r: _Row, county: County, townships: list[Township]) -> ParsedGraduate | None:
+def _parse_row(r: SheetRow, county: County, townships: list[Township]) -> ParsedGraduate | None:
     name = r.text("name")
     if not name:
         r.problem("name", "姓名不能为空：请填写毕业生姓名")
@@ -254,7 +229,7 @@ def parse_graduates(table: Table, county: County, report: GraduateReport) -> lis
     seen_id: dict[str, int] = {}
     seen_person: dict[tuple, int] = {}
     for number, values in table.rows:
-        r = _Row(number, values, columns, table.headers, report.problems)
+        r = SheetRow(number, values, columns, table.headers, report.problems, {"id_number"})
         g = _parse_row(r, county, townships)
         if g is None:
             continue

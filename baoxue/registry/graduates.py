@@ -402,7 +402,7 @@ def graduate_record_result(*, actor, graduate: Graduate, result: str, result_sch
     item (销账, today). 辍学: the child is enrolled in the responsible junior school and enters the
     辍学学生劝返台账 at once (一生一表, reports to the township and the county bureau)."""
     # Lock the row: two people closing the same item must not both succeed.
-    graduate = Graduate.objects.select_for_update().select_related("upload", "township").get(pk=graduate.pk)
+    graduate = Graduate.objects.select_for_update(of=("self",)).select_related("upload", "township").get(pk=graduate.pk)
     if graduate.matched_by:
         raise ValidationError({"result": "该毕业生已在初中就读（已匹配学籍），无需核查"})
     if graduate.closed_on:

@@ -97,13 +97,6 @@ def _short(day: datetime.date) -> str:
 
 # ---------------------------------------------------------------- 13510: what an absence means
 
-def _current_rules(county_id: int):
-    """The county's 13510 rules without creating a row (cases.services.rules_for writes one)."""
-    from baoxue.cases.models import Rules
-
-    return Rules.objects.filter(county_id=county_id).order_by("-id").first() or Rules(county_id=county_id)
-
-
 def _next_step(n: int, rules, *, today: bool) -> str:
     """What the plan asks after the n-th consecutive school day of unexcused absence."""
     if n >= rules.suspect_day:
@@ -133,7 +126,9 @@ def _consequences(user, school: School, school_class: SchoolClass, day: datetime
     ids = [r.student_id for r in unexcused]
     book = DayBook(school, window[0], day, student_ids=ids)
     cases = {c.student_id: c for c in Case.objects.filter(student_id__in=ids, is_open=True).select_related("rules")}
-    rules = _current_rules(school.county_id)
+    from baoxue.cases.selectors import current_rules
+
+    rules = current_rules(school.county_id)
     when = "今天" if day == today else _short(day)
     out = []
     for r in unexcused:

@@ -18,6 +18,14 @@ def _iso(day: datetime.date | None) -> str | None:
     return day.isoformat() if day else None
 
 
+def current_rules(county_id: int):
+    """The county's 13510 rules in force, read only: the plan's 1/3/5 days, 10 working days and
+    3 attempts (an unsaved default) until the county sets its own."""
+    from baoxue.cases.models import Rules
+
+    return Rules.objects.filter(county_id=county_id).order_by("-id").first() or Rules(county_id=county_id)
+
+
 def case_json(case: Case) -> dict:
     """One case as in `baoxue cases --format json` (a contract: keep these keys)."""
     return {

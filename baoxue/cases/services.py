@@ -31,8 +31,12 @@ from baoxue.org.models import RegistryStatus, School, Student
 def rules_for(county_id: int) -> Rules:
     """The county's current 13510 rules (the plan's 1/3/5 days, 10 working days, 3 attempts
     until the county sets its own)."""
-    rules = Rules.objects.filter(county_id=county_id).order_by("-id").first()
-    return rules or Rules.objects.create(county_id=county_id)
+    from baoxue.cases.selectors import current_rules
+
+    rules = current_rules(county_id)
+    if rules.pk is None:
+        rules.save()  # a case keeps the version it was opened under, so the default gets a row
+    return rules
 
 
 @transaction.atomic

@@ -11,6 +11,14 @@ from baoxue.lib.pinyin import initials
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Tests make a dozen accounts each: a fast hash keeps the suite quick (the real hasher is
+    the settings' default, checked by the deploy-settings tests)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
+                                 "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def var_dir(settings, tmp_path):
     """Files a test writes (demo files, uploads) go to its own folder, never over a developer's."""
     settings.VAR_DIR = tmp_path / "var"

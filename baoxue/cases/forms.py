@@ -38,7 +38,7 @@ def _not_future(day: datetime.date) -> datetime.date:
     return day
 
 
-def _attachment(upload):
+def check_attachment(upload):
     """Photos of the visit, a signed commitment: images, PDF or Word, at most 10 MB."""
     if not upload:
         return upload
@@ -96,8 +96,8 @@ class HomeVisitForm(PageForm):
     def clean_date(self):
         return _not_future(self.cleaned_data["date"])
 
-    def clean_attachment(self):
-        return _attachment(self.cleaned_data.get("attachment"))
+    def cleancheck_attachment(self):
+        return check_attachment(self.cleaned_data.get("attachment"))
 
 
 def school_staff(school):
@@ -172,8 +172,8 @@ class AttemptForm(PageForm):
         d = self.cleaned_data
         return [{"name": d.get(f"p{i}_name", ""), "unit": d.get(f"p{i}_unit", "")} for i in range(1, PARTICIPANT_ROWS + 1)]
 
-    def clean_attachment(self):
-        return _attachment(self.cleaned_data.get("attachment"))
+    def cleancheck_attachment(self):
+        return check_attachment(self.cleaned_data.get("attachment"))
 
 
 class DatedNoteForm(PageForm):

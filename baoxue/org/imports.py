@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from baoxue.lib.batches import chunks
 from baoxue.audit.models import Action, AuditEntry
 from baoxue.audit.services import audit_record
 from baoxue.lib import cells, idcard
@@ -325,10 +326,10 @@ def _check_other_schools(parsed: list[ParsedRow], school: School, report: Import
     regs = [p.values["registry_no"] for p in parsed if p.values["registry_no"]]
     ids = [p.values["id_number"] for p in parsed if p.values["id_number"]]
     elsewhere: dict[str, str] = {}
-    for chunk in _chunks(regs):
+    for chunk in chunks(regs):
         for reg, name in Student.objects.filter(registry_no__in=chunk).exclude(school=school).values_list("registry_no", "school__name"):
             elsewhere["R" + reg] = name
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for num, name in Student.objects.filter(id_number__in=chunk).exclude(school=school).values_list("id_number", "school__name"):
             elsewhere["I" + num] = name
     for p in parsed:
@@ -340,10 +341,6 @@ def _check_other_schools(parsed: list[ParsedRow], school: School, report: Import
             ))
             report.bad_rows.add(p.row)
 
-
-def _chunks(items: list, size: int = 500):
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
 
 
 def read_student_file(source, filename: str, school: School, report: ImportReport) -> list[ParsedRow]:
@@ -370,10 +367,10 @@ def _plan(rows: list[ParsedRow], school: School, report: ImportReport):
     by_id: dict[str, Student] = {}
     regs = [p.values["registry_no"] for p in rows if p.values["registry_no"]]
     ids = [p.values["id_number"] for p in rows if p.values["id_number"]]
-    for chunk in _chunks(regs):
+    for chunk in chunks(regs):
         for s in Student.objects.filter(school=school, registry_no__in=chunk).select_related("school_class__grade"):
             by_reg[s.registry_no] = s
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for s in Student.objects.filter(school=school, id_number__in=chunk).select_related("school_class__grade"):
             by_id[s.id_number] = s
     plan = []
@@ -501,7 +498,7 @@ def _json(changes: dict) -> dict:
 def _write_family(students, school, user, label, audits, filename) -> None:
     pks = [s.pk for _, s in students]
     existing: dict[tuple[int, str, str], FamilyMember] = {}
-    for chunk in _chunks(pks):
+    for chunk in chunks(pks):
         for m in FamilyMember.objects.filter(student_id__in=chunk):
             existing[(m.student_id, m.name, m.relation)] = m
     create, update = [], []
@@ -535,7 +532,7 @@ def _write_key_groups(students, school, user, label, audits, today, filename) ->
     """Registry flags add key groups; ending one is a care decision, not an import's."""
     pks = [s.pk for _, s in students]
     open_groups: set[tuple[int, str]] = set()
-    for chunk in _chunks(pks):
+    for chunk in chunks(pks):
         open_groups |= set(KeyGroupMembership.objects.filter(student_id__in=chunk, ended_on__isnull=True).values_list("student_id", "group"))
     create = []
     for p, s in students:

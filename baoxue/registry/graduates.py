@@ -25,6 +25,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from baoxue.lib.batches import chunks
 from baoxue.audit.models import Action
 from baoxue.audit.services import audit_record
 from baoxue.lib import cells, idcard
@@ -210,10 +211,6 @@ def _check_headers(table: Table, report: GraduateReport) -> dict[str, int] | Non
     return {key: col for col, key in columns.items()}
 
 
-def _chunks(items: list, size: int = 500):
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
 
 def parse_graduates(table: Table, county: County, report: GraduateReport) -> list[ParsedGraduate]:
     """Validate every row; problems go into the report, valid rows come back."""
@@ -253,11 +250,11 @@ def _drop_already_listed(parsed: list[ParsedGraduate], county: County, year: int
     earlier: dict[tuple, str] = {}
     listed = Graduate.objects.filter(county=county, upload__graduation_year=year)
     ids = [g.id_number for g in parsed if g.id_number]
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for number, filename in listed.filter(id_number__in=chunk).values_list("id_number", "upload__filename"):
             earlier[("id", number)] = filename
     names = sorted({g.name for g in parsed if not g.id_number})
-    for chunk in _chunks(names):
+    for chunk in chunks(names):
         for name, birth, filename in listed.filter(name__in=chunk, id_number="").values_list(
                 "name", "birth_date", "upload__filename"):
             earlier[("nb", name, birth)] = filename
@@ -288,7 +285,7 @@ def match_graduates(parsed: list[ParsedGraduate], report: GraduateReport) -> Non
     fields = ("id", "name", "birth_date", "id_number", "registry_no", "school__name")
     by_id: dict[str, dict] = {}
     ids = [g.id_number for g in parsed if g.id_number]
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for s in juniors.filter(Q(id_number__in=chunk) | Q(registry_no__in=["G" + n for n in chunk])).values(*fields):
             if s["id_number"]:
                 by_id.setdefault(s["id_number"], s)
@@ -306,7 +303,7 @@ def match_graduates(parsed: list[ParsedGraduate], report: GraduateReport) -> Non
         report.matched_by_id += 1
 
     by_name_birth: dict[tuple, list[dict]] = defaultdict(list)
-    for chunk in _chunks(sorted({g.name for g in rest if g.birth_date})):
+    for chunk in chunks(sorted({g.name for g in rest if g.birth_date})):
         for s in juniors.filter(name__in=chunk).values(*fields):
             if s["id"] not in used:
                 by_name_birth[(s["name"], _birth_of(s))].append(s)

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 
 from baoxue.audit.models import Action
 from baoxue.audit.services import audit_record
-from baoxue.cases.forms import _attachment
+from baoxue.cases.forms import check_attachment
 from baoxue.cases.models import Case as DropoutCase
 from baoxue.lib.idcard import mask_id
 from baoxue.org.forms import IMPORT_EXTENSIONS
@@ -138,7 +138,7 @@ class ResultForm(forms.Form):
         self.fields["responsible_school"].initial = g.default_responsible_school(graduate)
 
     def clean_proof(self):
-        return _attachment(self.cleaned_data.get("proof"))
+        return check_attachment(self.cleaned_data.get("proof"))
 
 
 # ---------------------------------------------------------------- the list, with the upload

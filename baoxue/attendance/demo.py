@@ -36,7 +36,7 @@ from django.utils import timezone
 from baoxue.attendance.models import AttendanceRecord, LeaveRequest, Mark, RollCall
 from baoxue.calendar import workdays
 from baoxue.cases import services as case_services
-from baoxue.cases.escalation import escalate
+from baoxue.cases.escalation import escalate, home_visit_due
 from baoxue.cases.selectors import persuasion_clock
 from baoxue.cases.models import (
     Case,
@@ -351,7 +351,7 @@ class _AttendanceBuilder:
         next school day, which the job looks up among the next 40 days; a look-up that reaches
         a year with no calendar must not break the demo (see `skipped`)."""
         try:
-            case_services._next_school_day(school, day)
+            home_visit_due(school, day)
         except workdays.CalendarMissing:
             return False
         return True

@@ -18,6 +18,9 @@ class Mark(models.TextChoices):
     PERSONAL = "personal", "事假"
     LATE = "late", "迟到"
     EARLY = "early", "早退"
+    # Seen at school: only meaningful for a student not on the roll call (a dropout, a student
+    # whose transfer is pending), whom no roll call can mark present by default.
+    PRESENT = "present", "到校"
 
 
 # 无正当原因未到校: 旷课, or 原因不明 until a reason is given.
@@ -25,7 +28,7 @@ UNEXCUSED = (Mark.TRUANT, Mark.UNKNOWN)
 # Approved leave.
 EXCUSED = (Mark.SICK, Mark.PERSONAL)
 # Recorded, but the student was at school.
-AT_SCHOOL = (Mark.LATE, Mark.EARLY)
+AT_SCHOOL = (Mark.LATE, Mark.EARLY, Mark.PRESENT)
 
 
 class RollCall(models.Model):
@@ -39,6 +42,10 @@ class RollCall(models.Model):
                                  on_delete=models.SET_NULL, related_name="+")
     taken_at = models.DateTimeField("点名时间", auto_now_add=True)
     updated_at = models.DateTimeField("最后修改", auto_now=True)
+    # Students of the class who were not on the list that day (no longer 在校: a dropout, a
+    # pending transfer): nobody could mark them, so the roll call is no evidence that they were
+    # at school. Empty (None) for roll calls from before it was kept.
+    not_listed = models.JSONField("名单外的本班学生", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "点名"
@@ -81,18 +88,28 @@ class AttendanceRecord(models.Model):
 
 
 class FileDay(models.Model):
-    """A date an imported attendance file covers for a school (a file covers every date it has
-    a row for): evidence for that day like a roll call."""
+    """What an imported attendance file looked at on one date: evidence for that day like a
+    roll call. A file covers what it says it covers: by default only the classes it has at least
+    one row for on that date (`school_class` set); a gate or face-recognition export of
+    exceptions may cover the whole school (`school_class` empty)."""
 
     county = models.ForeignKey("org.County", on_delete=models.PROTECT, related_name="+")
     school = models.ForeignKey("org.School", on_delete=models.PROTECT, related_name="+")
+    school_class = models.ForeignKey("org.SchoolClass", verbose_name="班级", null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
     date = models.DateField("日期")
     filename = models.CharField("文件", max_length=200)
     imported_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "考勤文件覆盖日期"
-        constraints = [models.UniqueConstraint(fields=["school", "date"], name="fileday_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "date"], condition=Q(school_class__isnull=True),
+                                    name="fileday_whole_school_once"),
+            models.UniqueConstraint(fields=["school_class", "date"], condition=Q(school_class__isnull=False),
+                                    name="fileday_class_once"),
+        ]
+        indexes = [models.Index(fields=["school", "date"])]
 
 
 class LeaveRequest(models.Model):

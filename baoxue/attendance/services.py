@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from baoxue.attendance import signals
 from baoxue.attendance.models import AttendanceRecord, LeaveRequest, Mark, RollCall
 from baoxue.audit.models import Action, AuditEntry
 from baoxue.audit.services import audit_record
@@ -28,6 +29,12 @@ def roll_call_students(school_class: SchoolClass):
     return Student.objects.filter(school_class=school_class, status=RegistryStatus.IN_SCHOOL).order_by("name")
 
 
+def not_listed_students(school_class: SchoolClass) -> list[int]:
+    """Students of the class the roll call does not list (no longer 在校)."""
+    return sorted(Student.objects.filter(school_class=school_class).exclude(status=RegistryStatus.IN_SCHOOL)
+                  .values_list("pk", flat=True))
+
+
 @transaction.atomic
 def roll_call_submit(*, actor, school_class: SchoolClass, date: datetime.date,
                      marks: dict[int, tuple[str, str]]) -> RollCall:
@@ -46,15 +53,18 @@ def roll_call_submit(*, actor, school_class: SchoolClass, date: datetime.date,
         if mark not in Mark.values:
             raise ValidationError(f"考勤状态“{mark}”无法识别")
     user = actor if getattr(actor, "is_authenticated", False) else None
+    not_listed = not_listed_students(school_class)
     roll_call, created = RollCall.objects.get_or_create(
         school_class=school_class, date=date,
-        defaults={"county_id": school.county_id, "school_id": school.pk, "taken_by": user},
+        defaults={"county_id": school.county_id, "school_id": school.pk, "taken_by": user, "not_listed": not_listed},
     )
+    # Who was off the list changed (a dropout came back, a transfer was cancelled): their day changed.
+    changed: set[int] = set() if created else set(roll_call.not_listed or ()) ^ set(not_listed)
     if not created:
         roll_call.taken_by = user or roll_call.taken_by
-        roll_call.save(update_fields=["taken_by", "updated_at"])
+        roll_call.not_listed = not_listed
+        roll_call.save(update_fields=["taken_by", "not_listed", "updated_at"])
     existing = {r.student_id: r for r in AttendanceRecord.objects.filter(student_id__in=students, date=date)}
-    changed: set[int] = set()
     audits = []
     for sid in students:
         old = existing.get(sid)
@@ -82,30 +92,10 @@ def roll_call_submit(*, actor, school_class: SchoolClass, date: datetime.date,
     AuditEntry.objects.bulk_create(audits)
     audit_record(actor=actor, action=Action.CREATE if created else Action.UPDATE, obj=roll_call, scope_from=school,
                  note=f"{school_class} {date} 点名：缺勤/迟到早退 {len(marks)} 人")
-    if not created or _evaluated(school, date):
-        _replay(school, date, changed | _open_case_students(school_class))
+    # A late roll call is new evidence for the whole class that day; a corrected one only for
+    # the students whose marks changed.
+    signals.announce(school=school, since=date, student_ids=changed, class_ids={school_class.pk} if created else ())
     return roll_call
-
-
-def _evaluated(school, date) -> bool:
-    from baoxue.cases.models import Evaluation
-
-    return Evaluation.objects.filter(school=school, date__gte=date).exists()
-
-
-def _open_case_students(school_class: SchoolClass) -> set[int]:
-    from baoxue.cases.models import Case
-
-    return set(Case.objects.filter(student__school_class=school_class, is_open=True).values_list("student_id", flat=True))
-
-
-def _replay(school, date: datetime.date, student_ids) -> None:
-    if not student_ids or not _evaluated(school, date):
-        return
-    from baoxue.cases.escalation import reevaluate_student
-
-    for student in Student.objects.filter(pk__in=student_ids).select_related("school", "school_class"):
-        reevaluate_student(student, date)
 
 
 @transaction.atomic
@@ -123,7 +113,7 @@ def leave_approve(*, actor, student: Student, kind: str, start: datetime.date, e
     )
     audit_record(actor=actor, action=Action.CREATE, obj=leave, scope_from=student,
                  changes={"kind": [None, kind], "start": [None, start], "end": [None, end]})
-    _replay(student.school, start, {student.pk})
+    signals.announce(school=student.school, since=start, student_ids={student.pk})
     return leave
 
 
@@ -140,5 +130,5 @@ def absence_excuse(*, actor, record: AttendanceRecord, mark: str, reason: str) -
     record.save()
     audit_record(actor=actor, action=Action.UPDATE, obj=record, scope_from=record.student,
                  changes={"mark": [Mark(old).label, Mark(mark).label]}, note=f"正当原因：{reason.strip()}")
-    _replay(record.school, record.date, {record.student_id})
+    signals.announce(school=record.school, since=record.date, student_ids={record.student_id})
     return record

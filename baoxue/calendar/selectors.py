@@ -5,6 +5,7 @@ import datetime
 from django.db.models import Q
 from django.utils import timezone
 
+from baoxue.calendar import signals
 from baoxue.calendar.models import CalendarYear, Closure
 from baoxue.calendar.workdays import known_years
 from baoxue.org.models import Role, School, Term
@@ -14,8 +15,6 @@ from baoxue.org.selectors import is_admin, memberships
 def calendar_warnings(today: datetime.date | None = None) -> list[str]:
     """What is missing for deadlines to be computed: a year no calendar covers while a term
     reaches into it (or the year ends within two months), and cases waiting for a deadline."""
-    from baoxue.cases.models import Case
-
     today = today or timezone.localdate()
     known = known_years()
     needed: dict[int, str] = {}
@@ -28,10 +27,8 @@ def calendar_warnings(today: datetime.date | None = None) -> list[str]:
         f"{year}年的工作日历尚未录入（{why}）：请录入国务院公布的{year}年放假安排，否则跨入{year}年的截止日期无法计算。"
         for year, why in sorted(needed.items()) if year not in known
     ]
-    waiting = Case.objects.filter(is_open=True, stage="suspected_dropout", persuasion_due__isnull=True).count()
-    if waiting:
-        warnings.append(f"有 {waiting} 个疑似辍学个案因工作日历缺失，劝返截止日尚未算出；录入日历后每日任务会自动补上。")
-    return warnings
+    # The apps above add theirs (the 13510 job: cases waiting for a deadline).
+    return warnings + signals.more_warnings(today)
 
 
 def can_edit_calendar(user) -> bool:

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from baoxue.audit.models import Action
 from baoxue.audit.services import audit_record
+from baoxue.calendar import signals
 from baoxue.calendar.models import CalendarDay, CalendarYear, Closure
 
 HOLIDAY_NAMES = {
@@ -66,6 +67,7 @@ def calendar_seed(*, actor=None, years=None, replace: bool = False) -> list[int]
     if done:
         audit_record(actor=actor, action=Action.IMPORT, object_type="calendar",
                      object_repr=f"工作日历 {done[0]}–{done[-1]}", note=f"从 chinese-calendar 录入 {len(done)} 年")
+        signals.announce(since=datetime.date(min(done), 1, 1))
     return done
 
 
@@ -92,6 +94,8 @@ def calendar_year_set(*, actor, year: int, holidays: dict[datetime.date, str], w
                  object_id=str(year), object_repr=f"{year}年工作日历",
                  changes={"holidays": [None, sorted(d.isoformat() for d in holidays)],
                           "workdays": [None, sorted(d.isoformat() for d in workdays)]})
+    # Deadlines reaching into the year, and school days in it, are computed anew.
+    signals.announce(since=datetime.date(year, 1, 1))
     return entry
 
 
@@ -101,4 +105,24 @@ def closure_add(*, actor, date: datetime.date, reason: str = "", school=None, co
                                      created_by=actor if getattr(actor, "is_authenticated", False) else None)
     audit_record(actor=actor, action=Action.CREATE, obj=closure, scope_from=school or None,
                  changes={"date": [None, date], "reason": [None, reason]})
+    # A closure entered after the day: the day no longer counts, for 13510 either.
+    signals.announce(since=date, schools=_schools_of(school, county))
     return closure
+
+
+@transaction.atomic
+def closure_remove(*, actor, closure: Closure) -> None:
+    """A closure entered by mistake: the day is a school day again."""
+    school, county, date = closure.school, closure.county, closure.date
+    audit_record(actor=actor, action=Action.DELETE, obj=closure, scope_from=school or None,
+                 changes={"date": [date, None], "reason": [closure.reason, None]})
+    closure.delete()
+    signals.announce(since=date, schools=_schools_of(school, county))
+
+
+def _schools_of(school, county):
+    from baoxue.org.models import School
+
+    if school is not None:
+        return [school]
+    return list(School.objects.filter(county=county))

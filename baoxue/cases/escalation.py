@@ -10,121 +10,299 @@ excused day ends it.
 - still absent on the first school day after that deadline → 辍学学生劝返台账.
 (The days, the 10 and the 3 attempts are the county's `Rules`, kept per case.)
 
-Each evaluation reads the school's attendance of the day and of the open runs in bulk, so its
-cost grows with the number of absentees, not the number of students.
+One rule, written once: `step` moves a run on by one school day. It is a pure function of the
+run so far and the day's attendance, so the daily job (one step from the stored case), a
+back-fill (`escalate --through`, one step a day) and a replay after a correction (`walk` from
+the start of the run over the corrected data, `baoxue.cases.replay`) give the same cases.
+
+A person's decisions are facts the job works with and never undoes: 失踪失联 (the case is in
+the dropout ledger from that day), a 学籍异动 in progress (the student is not expected at
+school, so days stop counting), 复学 and every other closure by a person.
 """
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from baoxue.attendance.selectors import EXCUSED_DAY, PRESENT_DAY, UNEXCUSED_DAY, UNKNOWN_DAY, DayBook
+from baoxue.attendance.selectors import (
+    EXCUSED_DAY,
+    NOT_SEEN_DAY,
+    PRESENT_DAY,
+    UNEXCUSED_DAY,
+    UNKNOWN_DAY,
+    DayBook,
+)
 from baoxue.calendar import workdays
-from baoxue.cases.models import Case, DropoutCause, Evaluation, Outcome, Stage, Task
-from baoxue.cases import services
+from baoxue.cases import sync
+from baoxue.cases.models import STAGE_ORDER, Case, DropoutCause, Evaluation, Outcome, Rules, Stage, Task
 from baoxue.org.models import RegistryStatus, School, Student
 
-# How far back a run may reach when attendance was entered late (school days).
-LOOKBACK_CALENDAR_DAYS = 120
 SYSTEM = "每日预警任务"
+# How far the job looks ahead for the next school day (a home visit's due date).
+NEXT_SCHOOL_DAY_SEARCH = 40
+
+
+class Calendar:
+    """The calendar facts one school's evaluation needs, each computed once."""
+
+    def __init__(self, school: School):
+        self.school = school
+        self._next: dict[datetime.date, datetime.date] = {}
+        self._due: dict[tuple[datetime.date, int], datetime.date | None] = {}
+
+    def next_school_day(self, day: datetime.date) -> datetime.date:
+        """The next school day (or working day, between terms). When the calendar of the coming
+        days is not entered yet, the task is due on its own day: sooner, never a guess."""
+        if day not in self._next:
+            self._next[day] = home_visit_due(self.school, day)
+        return self._next[day]
+
+    def working_days_after(self, day: datetime.date, n: int) -> datetime.date | None:
+        """10个工作日内: n working days after `day`; None while that year has no calendar (the case
+        carries the flag `due_unknown` and the job fills the date in once the year is entered)."""
+        key = (day, n)
+        if key not in self._due:
+            try:
+                self._due[key] = workdays.add_working_days(day, n)
+            except workdays.CalendarMissing:
+                self._due[key] = None
+        return self._due[key]
+
+
+def home_visit_due(school: School, day: datetime.date) -> datetime.date:
+    """The due date of a step that is due "the next school day"."""
+    last_known = datetime.date(max(workdays.known_years()), 12, 31)
+    end = min(day + datetime.timedelta(days=NEXT_SCHOOL_DAY_SEARCH), last_known)
+    following = workdays.school_days(school, day + datetime.timedelta(days=1), end) if end > day else []
+    if following:
+        return following[0]
+    try:
+        return workdays.next_working_day(day)
+    except workdays.CalendarMissing:
+        return day
 
 
 @dataclass
-class Run:
-    days: list[datetime.date]  # the unexcused school days, in order
+class RunState:
+    """What a run has become: the fields of its `Case` that attendance decides."""
 
-    @property
-    def first(self) -> datetime.date:
-        return self.days[0]
+    rules: Rules
+    first_absent_on: datetime.date
+    last_absent_on: datetime.date
+    unexcused_days: int = 0
+    stage: str = Stage.CONTACT_GUARDIAN
+    suspected_on: datetime.date | None = None
+    persuasion_due: datetime.date | None = None
+    dropout_on: datetime.date | None = None
+    dropout_cause: str = ""
+    seen_at_school_on: datetime.date | None = None
+    # A 学籍异动 in progress: days in [change_since, change_due_on] do not count.
+    change_since: datetime.date | None = None
+    change_due_on: datetime.date | None = None
+    tasks: dict[str, tuple[datetime.date, datetime.date]] = field(default_factory=dict)
+    is_open: bool = True
+    outcome: str = ""
+    closed_on: datetime.date | None = None
 
-    @property
-    def length(self) -> int:
-        return len(self.days)
+    @classmethod
+    def of(cls, case: Case, tasks) -> "RunState":
+        """The stored case as a state (its tasks that are still due)."""
+        return cls(
+            rules=case.rules, first_absent_on=case.first_absent_on, last_absent_on=case.last_absent_on,
+            unexcused_days=case.unexcused_days, stage=case.stage, suspected_on=case.suspected_on,
+            persuasion_due=case.persuasion_due, dropout_on=case.dropout_on, dropout_cause=case.dropout_cause,
+            seen_at_school_on=case.seen_at_school_on,
+            change_since=case.change_since if case.change_pending else None,
+            change_due_on=case.change_due_on if case.change_pending else None,
+            tasks={t.kind: (t.opened_on, t.due_on) for t in tasks if t.cancelled_on is None},
+            is_open=case.is_open, outcome=case.outcome, closed_on=case.closed_on,
+        )
+
+    def pending_on(self, day: datetime.date) -> bool:
+        return (self.change_since is not None and day >= self.change_since
+                and (self.change_due_on is None or day <= self.change_due_on))
+
+    def at_least(self, stage: str) -> bool:
+        return STAGE_ORDER.index(self.stage) >= STAGE_ORDER.index(stage)
 
 
-def run_ending(book: DayBook, student_id: int, class_id, school_days: list[datetime.date]) -> Run | None:
-    """The run that includes the last day of `school_days`, found by walking back through
-    unexcused days (unknown days skipped) to the last day at school or on leave."""
-    days: list[datetime.date] = []
-    for day in reversed(school_days):
-        status = book.status(student_id, class_id, day)
-        if status == UNEXCUSED_DAY:
-            days.append(day)
-        elif status == UNKNOWN_DAY:
-            continue
-        else:
-            break
+def _count_day(state: RunState, day: datetime.date, cal: Calendar) -> None:
+    """One more school day of unexcused absence, and the step of 13510 it reaches."""
+    state.unexcused_days += 1
+    state.last_absent_on = day
+    if state.stage == Stage.DROPOUT:
+        return  # the days go on counting; the ledger's steps are behind it
+    n, rules = state.unexcused_days, state.rules
+    if n == rules.contact_day:
+        state.tasks[Task.Kind.CONTACT_GUARDIAN] = (day, day)
+    if n == rules.visit_day:
+        state.tasks[Task.Kind.HOME_VISIT] = (day, cal.next_school_day(day))
+        if not state.at_least(Stage.HOME_VISIT):
+            state.stage = Stage.HOME_VISIT
+    if n == rules.suspect_day:
+        state.stage = Stage.SUSPECTED_DROPOUT
+        state.suspected_on = day
+
+
+def _fill_due(state: RunState, cal: Calendar) -> None:
+    if state.suspected_on is not None and state.persuasion_due is None:
+        state.persuasion_due = cal.working_days_after(state.suspected_on, state.rules.persuasion_working_days)
+
+
+def to_dropout(state: RunState, day: datetime.date, cause: str) -> None:
+    state.stage = Stage.DROPOUT
+    state.dropout_on = day
+    state.dropout_cause = cause
+
+
+def step(state: RunState | None, day: datetime.date, status: str, *, on_roll: bool, rules: Rules,
+         cal: Calendar) -> tuple[RunState | None, RunState | None]:
+    """Move one student's run on by one school day. Returns (the open run after the day, the
+    run that ended on the day)."""
+    if state is None:
+        # Only a student on the roll (在校) starts a run.
+        if status == UNEXCUSED_DAY and on_roll:
+            state = RunState(rules=rules, first_absent_on=day, last_absent_on=day)
+            _count_day(state, day, cal)
+            _fill_due(state, cal)
+        return state, None
+    _fill_due(state, cal)
+    if status == UNKNOWN_DAY or state.pending_on(day):
+        return state, None
+    absent = status in (UNEXCUSED_DAY, NOT_SEEN_DAY)
+    if state.stage == Stage.DROPOUT:
+        # In the 辍学学生劝返台账 until 复学 (a person's decision): a day at school raises a flag.
+        if state.seen_at_school_on is None:
+            if absent:
+                _count_day(state, day, cal)
+            elif status == PRESENT_DAY:
+                state.seen_at_school_on = day
+        return state, None
+    if absent:
+        _count_day(state, day, cal)
+        _fill_due(state, cal)
+        if state.stage == Stage.SUSPECTED_DROPOUT and state.persuasion_due and day > state.persuasion_due:
+            # 劝返不成功: still absent on the first school day after the deadline.
+            to_dropout(state, day, DropoutCause.NOT_RETURNED)
+        return state, None
+    state.is_open = False
+    state.outcome = Outcome.RETURNED if status == PRESENT_DAY else Outcome.EXCUSED
+    state.closed_on = day
+    return None, state
+
+
+@dataclass
+class Facts:
+    """A person's decisions about the student's open case, which a replay keeps."""
+
+    missing_on: datetime.date | None = None  # 失踪失联, marked on this day
+    change_since: datetime.date | None = None
+    change_due_on: datetime.date | None = None
+
+
+def _apply(state: RunState, facts: Facts, day: datetime.date | None) -> None:
+    """Facts dated on or before `day` (all of them when `day` is None) apply to the open run."""
+    if facts.change_since is not None and state.change_since is None and (day is None or facts.change_since <= day):
+        state.change_since, state.change_due_on = facts.change_since, facts.change_due_on
+    if (facts.missing_on is not None and state.stage != Stage.DROPOUT
+            and (day is None or facts.missing_on <= day)):
+        to_dropout(state, facts.missing_on, DropoutCause.MISSING)
+
+
+def walk(days: list[datetime.date], status_of, on_roll_of, *, rules: Rules, cal: Calendar,
+         facts: Facts | None = None) -> list[RunState]:
+    """Every run over `days`, from a day no run was open: the cases daily runs would give."""
+    facts = facts or Facts()
+    runs: list[RunState] = []
+    state = None
+    for day in days:
+        if state is not None:
+            _apply(state, facts, day)
+        state, ended = step(state, day, status_of(day), on_roll=on_roll_of(day), rules=rules, cal=cal)
+        if ended is not None:
+            runs.append(ended)
+    if state is not None:
+        _apply(state, facts, None)
+        runs.append(state)
+    return runs
+
+
+def on_roll(student: dict, day: datetime.date) -> bool:
+    """Expected at school on `day`: 在校, or left 在校 only after that day."""
+    return (student["status"] == RegistryStatus.IN_SCHOOL
+            or (student["status_since"] is not None and day < student["status_since"]))
+
+
+STUDENT_VALUES = ("id", "school_class_id", "status", "status_since", "school_class__head_teacher_id")
+
+
+def evaluate_day(school: School, day: datetime.date, *, force: bool = False) -> dict:
+    """Evaluate a school's days up to `day`: every school day not evaluated yet, in order (daily
+    runs and one back-fill are the same thing). A day already evaluated is a no-op, or, with
+    `force`, a replay of the school from that day."""
+    stats = _stats()
+    last = last_evaluated(school)
+    if last is not None and day <= last:
+        if force or not Evaluation.objects.filter(school=school, date=day).exists():
+            from baoxue.cases import replay
+
+            replay.calendar_changed(schools=[school], since=day, note=f"重新评估 {day} 起的在校日")
+            if workdays.is_school_day(school, day):
+                Evaluation.objects.get_or_create(school=school, date=day, defaults={"county_id": school.county_id})
+        return stats
+    start = last + datetime.timedelta(days=1) if last else _first_term_day(school)
+    days = workdays.school_days(school, start, day) if start and start <= day else []
+    _evaluate_days(school, days, stats)
+    return stats
+
+
+def _stats() -> dict:
+    return {"opened": 0, "advanced": 0, "closed": 0, "dropouts": 0, "days": 0}
+
+
+def _evaluate_days(school: School, days: list[datetime.date], stats: dict) -> None:
+    """Step every run of the school through `days` (school days after the last evaluated one),
+    with the attendance of the range read once."""
     if not days:
-        return None
-    days.reverse()
-    return Run(days)
+        return
+    book = DayBook(school, days[0], days[-1])
+    cal = Calendar(school)
+    for day in days:
+        with transaction.atomic():
+            _evaluate(school, day, book, cal, stats)
 
 
-def _step(*, school: School, day: datetime.date, book: DayBook, window: list[datetime.date], student: dict,
-          case: Case | None, stats: dict) -> None:
-    """Move one student's run on by one evaluated school day."""
-    if case is not None and case.stage == Stage.DROPOUT:
-        return  # persuasion goes on in the dropout ledger until 复学 or another outcome
-    sid, class_id = student["id"], student["school_class_id"]
-    status = book.status(sid, class_id, day)
-    if status == UNEXCUSED_DAY:
-        if case is None and student["status"] != RegistryStatus.IN_SCHOOL:
-            return
-        run = run_ending(book, sid, class_id, window)
+def _evaluate(school: School, day: datetime.date, book: DayBook, cal: Calendar, stats: dict) -> None:
+    # One writer of a school's cases at a time: a replay after a correction takes the same lock.
+    list(School.objects.select_for_update().filter(pk=school.pk).values_list("pk"))
+    if Evaluation.objects.filter(school=school, date=day).exists():
+        return  # another run did it meanwhile
+    open_cases = {c.student_id: c for c in Case.objects.filter(school=school, is_open=True).select_related("rules")
+                  .prefetch_related("tasks")}
+    ids = book.unexcused_students(day) | set(open_cases)
+    rules = sync.rules_for(school.county_id) if ids - set(open_cases) else None
+    writer = sync.Writer(school, actor_label=SYSTEM)
+    for student in Student.objects.filter(pk__in=ids).order_by("pk").values(*STUDENT_VALUES):
+        case = open_cases.get(student["id"])
+        expected = on_roll(student, day)
+        state, ended = step(RunState.of(case, case.tasks.all()) if case else None, day,
+                            book.status(student["id"], student["school_class_id"], day, on_roll=expected),
+                            on_roll=expected, rules=case.rules if case else rules, cal=cal)
+        after = ended or state
+        if after is None:
+            continue
         if case is None:
-            case = services.case_open(student_id=sid, school=school, run_days=run.days)
             stats["opened"] += 1
+        elif ended is not None:
+            stats["closed"] += 1
         else:
             stats["advanced"] += 1
-        services.case_advance(case=case, run_days=run.days, head_teacher_id=student["school_class__head_teacher_id"])
-        if case.stage == Stage.SUSPECTED_DROPOUT and case.persuasion_due and day > case.persuasion_due:
-            services.case_to_dropout(case=case, on=day, cause=DropoutCause.NOT_RETURNED, actor=None, actor_label=SYSTEM)
+        if after.stage == Stage.DROPOUT and (case is None or case.stage != Stage.DROPOUT):
             stats["dropouts"] += 1
-    elif case is not None and status == PRESENT_DAY:
-        services.case_close(case=case, on=day, outcome=Outcome.RETURNED, actor=None, actor_label=SYSTEM, note="到校，销账")
-        stats["closed"] += 1
-    elif case is not None and status == EXCUSED_DAY:
-        services.case_close(case=case, on=day, outcome=Outcome.EXCUSED, actor=None, actor_label=SYSTEM,
-                            note="请假（正当原因），连续缺勤中断")
-        stats["closed"] += 1
-
-
-STUDENT_VALUES = ("id", "school_class_id", "status", "school_class__head_teacher_id")
-
-
-def _window(school: School, day: datetime.date) -> list[datetime.date]:
-    """The school days a run ending on `day` may span; empty when `day` is not a school day."""
-    window = workdays.school_days(school, day - datetime.timedelta(days=LOOKBACK_CALENDAR_DAYS), day)
-    return window if window and window[-1] == day else []
-
-
-def evaluate_day(school: School, day: datetime.date, *, force: bool = False,
-                 school_days: list[datetime.date] | None = None, book: DayBook | None = None) -> dict:
-    """Evaluate one school day of one school (a no-op on other days and on a day already done).
-
-    `escalate --through` passes the school days and the attendance of the whole range it
-    processes, read once; attendance does not change while the job runs."""
-    stats = {"opened": 0, "advanced": 0, "closed": 0, "dropouts": 0}
-    if not force and Evaluation.objects.filter(school=school, date=day).exists():
-        return stats
-    if school_days is None:
-        window = _window(school, day)
-    else:
-        lo = day - datetime.timedelta(days=LOOKBACK_CALENDAR_DAYS)
-        window = [d for d in school_days if lo <= d <= day]
-        window = window if window and window[-1] == day else []
-    if not window:
-        return stats
-    with transaction.atomic():
-        book = book or DayBook(school, window[0], day)
-        open_cases = {c.student_id: c for c in Case.objects.filter(school=school, is_open=True).select_related("rules")}
-        ids = book.unexcused_students(day) | set(open_cases)
-        for student in Student.objects.filter(pk__in=ids).order_by("pk").values(*STUDENT_VALUES):
-            _step(school=school, day=day, book=book, window=window, student=student,
-                  case=open_cases.get(student["id"]), stats=stats)
-        Evaluation.objects.update_or_create(school=school, date=day, defaults={"county_id": school.county_id})
-    return stats
+        writer.save(case, after, student)
+    Evaluation.objects.create(school=school, date=day, county_id=school.county_id)
+    stats["days"] += 1
 
 
 def last_evaluated(school: School) -> datetime.date | None:
@@ -132,35 +310,38 @@ def last_evaluated(school: School) -> datetime.date | None:
 
 
 def escalate(*, day: datetime.date, through: bool = False, schools=None) -> dict:
-    """`baoxue escalate`: evaluate `day` (or, with `through`, every school day after the last
-    evaluated one up to `day`) for every school."""
-    totals = {"opened": 0, "advanced": 0, "closed": 0, "dropouts": 0, "days": 0, "warnings": []}
-    for school in (schools if schools is not None else School.objects.select_related("county")):
+    """`baoxue escalate`: evaluate every school's days up to `day` (each school day after the
+    last evaluated one; `through` is kept for the command's words, daily runs and a back-fill
+    being one thing)."""
+    totals = {**_stats(), "warnings": []}
+    schools = list(schools if schools is not None else School.objects.select_related("county"))
+    for school in schools:
         try:
-            if through:
-                last = last_evaluated(school)
-                start = last + datetime.timedelta(days=1) if last else _first_term_day(school)
-                days = workdays.school_days(school, start, day) if start and start <= day else []
-            else:
-                days = [day] if workdays.is_school_day(school, day) else []
+            stats = evaluate_day(school, day)
         except workdays.CalendarMissing as e:
             # Never guess a school day: this school waits until the year's calendar is entered.
             totals["warnings"].append(f"{school.name}：{e}")
             continue
-        if not days:
-            continue
-        lookback = days[0] - datetime.timedelta(days=LOOKBACK_CALENDAR_DAYS)
-        try:
-            known_days = workdays.school_days(school, lookback, days[-1])
-        except workdays.CalendarMissing:
-            known_days = workdays.school_days(school, datetime.date(days[0].year, 1, 1), days[-1])
-        book = DayBook(school, known_days[0], days[-1])
-        for d in days:
-            stats = evaluate_day(school, d, school_days=known_days, book=book)
-            totals["days"] += 1
-            for k, v in stats.items():
-                totals[k] += v
+        for k, v in stats.items():
+            totals[k] += v
+    totals["warnings"].extend(due_unknown_warnings(schools))
     return totals
+
+
+def due_unknown_warnings(schools) -> list[str]:
+    """One line per case whose persuasion deadline cannot be computed (a year without calendar)."""
+    lines = []
+    for case in (Case.objects.filter(school__in=schools, is_open=True, suspected_on__isnull=False,
+                                     persuasion_due__isnull=True)
+                 .select_related("school", "student", "rules").order_by("school__code", "suspected_on", "pk")):
+        try:
+            workdays.add_working_days(case.suspected_on, case.rules.persuasion_working_days)
+            why = ""
+        except workdays.CalendarMissing as e:
+            why = f"{e.year}年的工作日历尚未录入"
+        lines.append(f"{case.school.name} {case.student.name}（个案 {case.pk}）：{case.suspected_on} 纳入疑似辍学学生台账，"
+                     f"劝返截止日无法计算（{why or '工作日历缺失'}），录入日历后自动补上")
+    return lines
 
 
 def _first_term_day(school: School) -> datetime.date | None:
@@ -169,32 +350,4 @@ def _first_term_day(school: School) -> datetime.date | None:
     return Term.objects.filter(school=school).order_by("start").values_list("start", flat=True).first()
 
 
-def reevaluate_student(student: Student, since: datetime.date) -> None:
-    """Attendance of an evaluated day changed (a correction or a late roll call): replay the
-    student's evaluated days from `since`, so that the result is what daily runs would have given."""
-    school = student.school
-    last = last_evaluated(school)
-    if last is None or since > last:
-        return
-    case = Case.objects.filter(student=student, is_open=True).first()
-    if case is not None and case.stage != Stage.DROPOUT and case.first_absent_on >= since:
-        # The run began on or after the changed day: rebuild it from the attendance.
-        services.case_close(case=case, on=since, outcome=Outcome.CORRECTED, actor=None, actor_label=SYSTEM,
-                            note=f"{since} 的考勤已更正，按更正后的考勤重新计算")
-    start = min(since, case.first_absent_on) if case is not None and case.is_open else since
-    for day in workdays.school_days(school, start, last):
-        _replay_student_day(student, school, day)
-
-
-def _replay_student_day(student: Student, school: School, day: datetime.date) -> None:
-    window = _window(school, day)
-    if not window:
-        return
-    book = DayBook(school, window[0], day, student_ids=[student.pk])
-    case = Case.objects.filter(student=student, is_open=True).select_related("rules").first()
-    values = Student.objects.filter(pk=student.pk).values(*STUDENT_VALUES).get()
-    _step(school=school, day=day, book=book, window=window, student=values, case=case,
-          stats={"opened": 0, "advanced": 0, "closed": 0, "dropouts": 0})
-
-
-__all__ = ["evaluate_day", "escalate", "reevaluate_student", "run_ending", "Task"]
+__all__ = ["evaluate_day", "escalate", "step", "walk", "RunState", "Facts", "Calendar", "home_visit_due"]

@@ -61,7 +61,22 @@ class Outcome(models.TextChoices):
     RESUMED = "resumed", "复学"
     CORRECTED = "corrected", "考勤更正撤销"
     TRANSFERRED = "transferred", "转学"
+    SUSPENDED = "suspended", "休学"
+    DECEASED = "deceased", "死亡"
+    ABROAD = "abroad", "出国"
+    LEFT = "left", "其他离校"
     OTHER = "other", "其他"
+
+
+# Outcomes the daily job gives from attendance alone. A case the job closed with one of these
+# (no person named as closing it) is the job's to reopen when a correction shows the run went
+# on; every other closure is a person's decision and stays.
+ATTENDANCE_OUTCOMES = (Outcome.RETURNED, Outcome.EXCUSED, Outcome.CORRECTED)
+CLOSED_BY_JOB = Q(is_open=False, outcome__in=ATTENDANCE_OUTCOMES, closed_by__isnull=True)
+
+
+def closed_by_job(case) -> bool:
+    return not case.is_open and case.outcome in ATTENDANCE_OUTCOMES and case.closed_by_id is None
 
 
 class DropoutCause(models.TextChoices):
@@ -87,6 +102,16 @@ class Case(models.Model):
     dropout_reason = models.CharField("辍学原因", max_length=200, blank=True)
     whereabouts = models.CharField("去向", max_length=100, blank=True)
     support = models.TextField("帮扶措施", blank=True)
+    # A dropout seen at school again (an attendance record that says so): the office decides
+    # on 复学; the case stays in the ledger until it does.
+    seen_at_school_on = models.DateField("辍学后到校日", null=True, blank=True)
+    # 学籍异动办理中: a departure (转出, 休学, 死亡, 出国 …) recorded while the case is open. The
+    # student is not expected at school from `change_since` (through `change_due_on`, when the
+    # change has a deadline): those days do not count. The case closes only when the change is
+    # completed; an overdue or cancelled change brings it back.
+    change_pending = models.CharField("学籍异动办理中", max_length=20, blank=True)
+    change_since = models.DateField("异动日期", null=True, blank=True)
+    change_due_on = models.DateField("异动办结期限", null=True, blank=True)
     is_open = models.BooleanField("未销账", default=True)
     outcome = models.CharField("结果", max_length=20, choices=Outcome.choices, blank=True)
     closed_on = models.DateField("销账日期", null=True, blank=True)
@@ -126,6 +151,9 @@ class Task(models.Model):
     due_on = models.DateField("截止日")
     done_on = models.DateField("完成日", null=True, blank=True)
     closed_on = models.DateField("关闭日", null=True, blank=True)
+    # A correction shortened the run below this step's day: the task is no longer due. Kept
+    # (with whatever was recorded), and brought back if the run grows again.
+    cancelled_on = models.DateField("撤销日", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "13510 待办"
@@ -138,7 +166,7 @@ class Task(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.done_on is None and self.closed_on is None
+        return self.done_on is None and self.closed_on is None and self.cancelled_on is None
 
 
 class ContactRecord(models.Model):

@@ -69,74 +69,10 @@ def case_open(*, student_id: int, school: School, run_days: list[datetime.date])
     return case
 
 
-def case_advance(*, case: Case, run_days: list[datetime.date], head_teacher_id: int | None) -> Case:
-    """Bring a case up to its run: length, and every threshold the run has reached, each on
-    the date it was reached (so late-entered attendance gives what daily runs would have)."""
-    rules = case.rules
-    n = len(run_days)
-    changes = {}
-    if n != case.unexcused_days or run_days[0] != case.first_absent_on or run_days[-1] != case.last_absent_on:
-        changes["unexcused_days"] = [case.unexcused_days, n]
-        case.unexcused_days, case.first_absent_on, case.last_absent_on = n, run_days[0], run_days[-1]
-    if n >= rules.contact_day:
-        day = run_days[rules.contact_day - 1]
-        _task(case, Task.Kind.CONTACT_GUARDIAN, opened_on=day, due_on=day, assignee_id=head_teacher_id)
-    if n >= rules.visit_day:
-        day = run_days[rules.visit_day - 1]
-        _task(case, Task.Kind.HOME_VISIT, opened_on=day, due_on=_next_school_day(case.school, day), assignee_id=head_teacher_id)
-        if not _stage_at_least(case, Stage.HOME_VISIT):
-            changes["stage"] = [case.stage, Stage.HOME_VISIT]
-            case.stage = Stage.HOME_VISIT
-    if n >= rules.suspect_day and not _stage_at_least(case, Stage.SUSPECTED_DROPOUT):
-        changes["stage"] = [case.stage, Stage.SUSPECTED_DROPOUT]
-        case.stage = Stage.SUSPECTED_DROPOUT
-        case.suspected_on = run_days[rules.suspect_day - 1]
-    if case.stage == Stage.SUSPECTED_DROPOUT and case.persuasion_due is None:
-        case.persuasion_due = persuasion_deadline(case)
-        if case.persuasion_due:
-            changes["persuasion_due"] = [None, case.persuasion_due]
-    if changes:
-        case.save()
-        audit_record(actor=None, actor_label="每日预警任务", action=Action.UPDATE, obj=case, scope_from=case.student,
-                     changes=changes)
-    return case
-
-
-def persuasion_deadline(case: Case) -> datetime.date | None:
-    """10个工作日内: the deadline is N working days after the day the case opened. None (and a
-    warning on the admin's page) when the calendar of that year is not entered yet."""
-    try:
-        return workdays.add_working_days(case.suspected_on, case.rules.persuasion_working_days)
-    except workdays.CalendarMissing:
-        return None
-
-
-def _next_school_day(school: School, day: datetime.date) -> datetime.date:
-    """The next school day (or working day, between terms). When the calendar of the coming
-    days is not entered yet, the task is due on its own day: sooner, never a guess."""
-    last_known = datetime.date(max(workdays.known_years()), 12, 31)
-    end = min(day + datetime.timedelta(days=40), last_known)
-    following = workdays.school_days(school, day + datetime.timedelta(days=1), end) if end > day else []
-    if following:
-        return following[0]
-    try:
-        return workdays.next_working_day(day)
-    except workdays.CalendarMissing:
-        return day
-
-
-def _task(case: Case, kind: str, *, opened_on, due_on, assignee_id) -> None:
-    if Task.objects.filter(case=case, kind=kind).exists():
-        return
-    task = Task.objects.create(case=case, county_id=case.county_id, school_id=case.school_id, kind=kind,
-                               opened_on=opened_on, due_on=due_on, assignee_id=assignee_id)
-    audit_record(actor=None, actor_label="每日预警任务", action=Action.CREATE, obj=task, scope_from=case.student,
-                 note=f"{task.get_kind_display()}，截止 {due_on}")
-
-
 @transaction.atomic
 def case_close(*, case: Case, on: datetime.date, outcome: str, actor, note: str = "", actor_label: str = "") -> Case:
-    """销账: the run ended. Open tasks close with it. Rows stay, with date, who and why."""
+    """销账 by a person: the run ended. Open tasks close with it. Rows stay, with date, who and why.
+    (The daily job closes cases through `baoxue.cases.sync`.)"""
     case.is_open = False
     case.outcome = outcome
     case.closed_on = on
@@ -152,7 +88,6 @@ def case_close(*, case: Case, on: datetime.date, outcome: str, actor, note: str 
 @transaction.atomic
 def case_to_dropout(*, case: Case, on: datetime.date, cause: str, actor, actor_label: str = "", reason: str = "") -> Case:
     """对失踪失联和劝返不成功的，纳入辍学学生劝返台账，建立“一生一表”档案，并报告乡镇政府和教育主管部门."""
-    student = Student.objects.select_related("school", "residence_township").get(pk=case.student_id)
     old_stage = case.stage
     case.stage = Stage.DROPOUT
     case.dropout_on = on
@@ -160,20 +95,31 @@ def case_to_dropout(*, case: Case, on: datetime.date, cause: str, actor, actor_l
     if reason:
         case.dropout_reason = reason
     case.save()
-    old_status = student.status
-    student.status = RegistryStatus.DROPPED_OUT
-    student.status_since = on
-    student.save(update_fields=["status", "status_since", "updated_at"])
-    audit_record(actor=actor, actor_label=actor_label, action=Action.UPDATE, obj=student,
-                 changes={"status": [old_status, RegistryStatus.DROPPED_OUT], "status_since": [None, on]},
-                 note=f"纳入辍学学生劝返台账（{DropoutCause(cause).label}）")
-    audit_record(actor=actor, actor_label=actor_label, action=Action.UPDATE, obj=case, scope_from=student,
+    audit_record(actor=actor, actor_label=actor_label, action=Action.UPDATE, obj=case, scope_from=case.student,
                  changes={"stage": [old_stage, Stage.DROPOUT], "dropout_on": [None, on]})
+    dropout_followups(case=case, actor=actor, actor_label=actor_label)
+    return case
+
+
+def dropout_followups(*, case: Case, actor, actor_label: str = "") -> None:
+    """What entering the dropout ledger brings: 学籍状态 辍学, the 一生一表, and the reports to the
+    township of residence and the county bureau (each once, however often it is called)."""
+    on, cause = case.dropout_on, case.dropout_cause
+    student = Student.objects.select_related("school", "residence_township").get(pk=case.student_id)
+    if student.status == RegistryStatus.IN_SCHOOL:
+        old_status, old_since = student.status, student.status_since
+        student.status = RegistryStatus.DROPPED_OUT
+        student.status_since = on
+        student.save(update_fields=["status", "status_since", "updated_at"])
+        audit_record(actor=actor, actor_label=actor_label, action=Action.UPDATE, obj=student,
+                     changes={"status": [old_status, RegistryStatus.DROPPED_OUT], "status_since": [old_since, on]},
+                     note=f"纳入辍学学生劝返台账（{DropoutCause(cause).label}）")
     from baoxue.cases.forms_doc import build_form_data
 
-    form, _ = DropoutForm.objects.update_or_create(case=case, defaults={"data": build_form_data(case)})
-    audit_record(actor=actor, actor_label=actor_label, action=Action.CREATE, obj=form, scope_from=student,
-                 object_repr=f"{student.name} 一生一表")
+    form, created = DropoutForm.objects.get_or_create(case=case, defaults={"data": build_form_data(case)})
+    if created:
+        audit_record(actor=actor, actor_label=actor_label, action=Action.CREATE, obj=form, scope_from=student,
+                     object_repr=f"{student.name} 一生一表")
     township = student.residence_township or student.school.township
     for recipient, township_obj in ((Report.Recipient.TOWNSHIP, township), (Report.Recipient.COUNTY, None)):
         report, created = Report.objects.get_or_create(
@@ -183,7 +129,19 @@ def case_to_dropout(*, case: Case, on: datetime.date, cause: str, actor, actor_l
         if created:
             audit_record(actor=actor, actor_label=actor_label, action=Action.CREATE, obj=report, scope_from=student,
                          object_repr=f"{student.name} 辍学报告 → {township_obj or '县教体局'}")
-    return case
+
+
+def dropout_withdrawn(*, case: Case, actor, actor_label: str = "", note: str = "") -> None:
+    """A corrected attendance shows the run never reached the dropout ledger: the student is
+    在校 again (the 一生一表 and the reports stay, with the case's history)."""
+    student = Student.objects.get(pk=case.student_id)
+    if student.status == RegistryStatus.DROPPED_OUT and student.status_since == case.dropout_on:
+        student.status = RegistryStatus.IN_SCHOOL
+        student.status_since = case.first_absent_on
+        student.save(update_fields=["status", "status_since", "updated_at"])
+        audit_record(actor=actor, actor_label=actor_label, action=Action.UPDATE, obj=student,
+                     changes={"status": [RegistryStatus.DROPPED_OUT, RegistryStatus.IN_SCHOOL]},
+                     note=note or "考勤更正：连续缺勤未达到纳入辍学台账的条件，学籍状态恢复在校")
 
 
 @transaction.atomic
@@ -297,3 +255,50 @@ def dropout_form_update(*, actor, form: DropoutForm, data: dict) -> DropoutForm:
         audit_record(actor=actor, action=Action.UPDATE, obj=form, scope_from=form.case.student, changes=changes,
                      object_repr=f"{form.case.student.name} 一生一表")
     return form
+
+
+# ---------------------------------------------------------------- 学籍异动 during an open case
+
+@transaction.atomic
+def case_change_pending(*, actor, case: Case, change: str, since: datetime.date,
+                        due_on: datetime.date | None = None) -> Case:
+    """A departure (转出, 休学, 死亡, 出国 …) recorded while the case is open. A transfer recorded
+    is not a transfer done: the case stays open, marked 学籍异动办理中, and the days from `since`
+    (through `due_on`, the change's deadline) do not count, until the change is completed."""
+    case.change_pending, case.change_since, case.change_due_on = change[:20], since, due_on
+    case.save(update_fields=["change_pending", "change_since", "change_due_on"])
+    audit_record(actor=actor, action=Action.UPDATE, obj=case, scope_from=case.student,
+                 changes={"change_pending": [None, change], "change_since": [None, since], "change_due_on": [None, due_on]},
+                 note="学籍异动办理中：个案保持未销账，异动办结后按异动结果销账")
+    _replay_from(case, since, note=f"学籍异动（{change}）办理中")
+    return case
+
+
+@transaction.atomic
+def case_change_completed(*, actor, case: Case, outcome: str, on: datetime.date, note: str = "") -> Case:
+    """The departure was completed (a transfer confirmed in 国网 by the receiving school, a 休学
+    approved …): the case closes with the matching outcome."""
+    case.change_pending = ""
+    case.save(update_fields=["change_pending"])
+    return case_close(case=case, on=on, outcome=outcome, actor=actor, note=note or f"学籍异动办结：{Outcome(outcome).label}")
+
+
+@transaction.atomic
+def case_change_cleared(*, actor, case: Case, note: str) -> Case:
+    """The departure was cancelled: the student is expected at school again, and the days since
+    the change count as they were (the case comes back with its flags)."""
+    since = case.change_since
+    old = case.change_pending
+    case.change_pending, case.change_since, case.change_due_on = "", None, None
+    case.save(update_fields=["change_pending", "change_since", "change_due_on"])
+    audit_record(actor=actor, action=Action.UPDATE, obj=case, scope_from=case.student,
+                 changes={"change_pending": [old, None]}, note=note)
+    if since is not None:
+        _replay_from(case, since, note=note)
+    return case
+
+
+def _replay_from(case: Case, since: datetime.date, *, note: str) -> None:
+    from baoxue.cases.replay import replay
+
+    replay(school=case.school, student_ids={case.student_id}, since=since, note=note)

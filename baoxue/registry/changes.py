@@ -58,6 +58,13 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     ChangeType.DEFER: (frozenset({S.IN_SCHOOL}), S.DEFERRED),
 }
 
+# Departures: the student leaves the roll call. Recorded while a 13510 case is open, the case
+# stays open (学籍异动办理中) until the change is completed in 国网, then closes with this outcome.
+DEPARTURE_OUTCOMES = {
+    ChangeType.TRANSFER_OUT: "transferred", ChangeType.SUSPEND: "suspended", ChangeType.DEATH: "deceased",
+    ChangeType.ABROAD: "abroad", ChangeType.OTHER_LEAVE: "left", ChangeType.DEFER: "left",
+}
+
 SUSPENDED_NO_TRANSFER = "休学期间不能办理转学"
 NO_EXPULSION = "义务教育阶段学校不得开除或勒令退学学生：学籍异动中没有“开除”“退学”"
 RESUME_NATIONAL_FIRST = "省网办理复学时需上传国网复学成功截图：请先在国网办结复学并上传成功截图"
@@ -177,7 +184,24 @@ def registry_change_record(*, actor, student: Student, change_type: str, date: d
         student.save(update_fields=["status", "status_since", "updated_at"])
         audit_record(actor=actor, action=Action.UPDATE, obj=student, changes=changed,
                      note=f"学籍异动：{change.get_change_type_display()}（异动记录 {change.pk}）")
+    if change_type in DEPARTURE_OUTCOMES:
+        _departure_during_case(actor=actor, change=change)
     return change
+
+
+def _departure_during_case(*, actor, change: RegistryChange) -> None:
+    """A transfer recorded is not a transfer done: an open 13510 case is not closed as a
+    return; it waits, marked 学籍异动办理中, for the change to be completed."""
+    from baoxue.cases.models import Case
+    from baoxue.cases.services import case_change_pending
+
+    case = Case.objects.filter(student_id=change.student_id, is_open=True).select_related("school", "student").first()
+    if case is None:
+        return
+    change.case = case
+    change.save(update_fields=["case"])
+    case_change_pending(actor=actor, case=case, change=change.get_change_type_display(), since=change.date,
+                        due_on=change.due_on)
 
 
 def _open_dropout_case(student: Student):
@@ -218,6 +242,8 @@ def registry_change_mark_done(*, actor, change: RegistryChange, system: str, don
     if errors:
         raise ValidationError(errors)
 
+    if change.cancelled_on:
+        raise ValidationError(f"该异动已于 {change.cancelled_on.isoformat()} 撤销")
     setattr(change, done_field, done_on)
     fields = [done_field]
     if screenshot:
@@ -228,6 +254,53 @@ def registry_change_mark_done(*, actor, change: RegistryChange, system: str, don
                  changes={done_field: [None, done_on],
                           **({shot_field: [None, getattr(change, shot_field).name]} if screenshot else {})},
                  note=f"{name}办结：{change.get_change_type_display()}")
+    if system == "national" and change.change_type in DEPARTURE_OUTCOMES and change.case_id:
+        from baoxue.cases.models import Case
+        from baoxue.cases.services import case_change_completed
+
+        case = Case.objects.select_related("student").get(pk=change.case_id)
+        if case.is_open:
+            case_change_completed(actor=actor, case=case, outcome=DEPARTURE_OUTCOMES[change.change_type], on=done_on,
+                                  note=f"学籍异动（{change.get_change_type_display()}）国网办结，销账")
+    return change
+
+
+@transaction.atomic
+def registry_change_cancel(*, actor, change: RegistryChange, reason: str) -> RegistryChange:
+    """A change recorded by mistake, or one that did not happen (the receiving school never
+    confirmed the transfer): the student's 学籍状态 goes back, and a 13510 case that waited for
+    it counts the days again."""
+    change = RegistryChange.objects.select_for_update().select_related("student").get(pk=change.pk)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "请填写撤销原因"})
+    if change.cancelled_on:
+        raise ValidationError(f"该异动已于 {change.cancelled_on.isoformat()} 撤销")
+    if change.national_done_on:
+        raise ValidationError("国网已办结的异动不能撤销：请办理相反的异动（如转入、复学）")
+    student = Student.objects.select_for_update().get(pk=change.student_id)
+    if change.change_type not in CLASS_ONLY:
+        if student.status != change.status_after or student.status_since != change.date:
+            raise ValidationError("学生的学籍状态在这条异动之后已有变化，不能撤销这条异动")
+        old = (student.status, student.status_since)
+        student.status = change.status_before
+        student.save(update_fields=["status", "updated_at"])
+        audit_record(actor=actor, action=Action.UPDATE, obj=student,
+                     changes={"status": [old[0], student.status]},
+                     note=f"撤销学籍异动：{change.get_change_type_display()}（异动记录 {change.pk}）")
+    change.cancelled_on = timezone.localdate()
+    change.cancel_reason = reason[:200]
+    change.save(update_fields=["cancelled_on", "cancel_reason"])
+    audit_record(actor=actor, action=Action.UPDATE, obj=change, changes={"cancelled_on": [None, change.cancelled_on]},
+                 note=f"撤销：{reason}"[:300])
+    if change.case_id:
+        from baoxue.cases.models import Case
+        from baoxue.cases.services import case_change_cleared
+
+        case = Case.objects.select_related("school", "student").get(pk=change.case_id)
+        if case.is_open and case.change_pending:
+            case_change_cleared(actor=actor, case=case,
+                                note=f"学籍异动（{change.get_change_type_display()}）已撤销：按考勤继续计算")
     return change
 
 
@@ -284,5 +357,6 @@ def overdue_q(today: datetime.date) -> Q:
 
 __all__ = [
     "TRANSITIONS", "TRANSFER_WORKING_DAYS", "registry_change_record", "registry_change_mark_done",
+    "registry_change_cancel",
     "changes_for_user", "get_change_for_user", "can_record_change", "transfer_due",
 ]

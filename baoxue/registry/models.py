@@ -251,6 +251,12 @@ class RegistryChange(models.Model):
     national_screenshot = models.FileField("国网截图", upload_to="registry/screenshots/%Y/", blank=True)
     provincial_done_on = models.DateField("省网办结日期", null=True, blank=True)
     provincial_screenshot = models.FileField("省网截图", upload_to="registry/screenshots/%Y/", blank=True)
+    # The 13510 case that was open when a departure was recorded: it stays open (学籍异动办理中)
+    # until the change is completed in 国网, and comes back if the change is cancelled.
+    case = models.ForeignKey("cases.Case", verbose_name="13510 个案", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    cancelled_on = models.DateField("撤销日期", null=True, blank=True)
+    cancel_reason = models.CharField("撤销原因", max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -24,10 +24,11 @@ from django.http import Http404
 from django.utils import timezone
 
 from baoxue.attendance.models import UNEXCUSED, AttendanceRecord, Mark, RollCall
-from baoxue.attendance.services import _open_case_students, _replay, roll_call_students
+from baoxue.attendance.services import not_listed_students, roll_call_students
 from baoxue.audit.models import Action, AuditEntry
 from baoxue.audit.services import audit_record
 from baoxue.calendar import workdays
+from baoxue.cases import replay
 from baoxue.lib import idcard
 from baoxue.org import selectors
 from baoxue.org.models import RegistryStatus, Role, School, SchoolClass, Term
@@ -311,11 +312,13 @@ def _absences_to_attendance(*, actor, check: OnsiteCheck, school_class: SchoolCl
     # The check is the day's evidence: the class was looked at, so the others were there.
     roll_call, created = RollCall.objects.get_or_create(
         school_class=school_class, date=check.date,
-        defaults={"county_id": school.county_id, "school_id": school.pk, "taken_by": actor})
+        defaults={"county_id": school.county_id, "school_id": school.pk, "taken_by": actor,
+                  "not_listed": not_listed_students(school_class)})
     if created:
         audit_record(actor=actor, action=Action.CREATE, obj=roll_call, scope_from=school, note="现场核查代替当天点名")
     # Like a late roll call: a newly evidenced day may also close open cases of the class.
-    _replay(school, check.date, changed | (_open_case_students(school_class) if created else set()))
+    replay.attendance_changed(school=school, since=check.date, student_ids=changed,
+                              class_ids={school_class.pk} if created else ())
 
 
 def _from_onsite(record: AttendanceRecord) -> bool:

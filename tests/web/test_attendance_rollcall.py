@@ -187,3 +187,26 @@ def test_a_student_on_leave_starts_out_marked_with_the_leave(login, org, class_1
 
 def test_a_bad_date_in_the_url_is_not_found(login, org, class_1, today):
     assert login(org.head_teacher_1).get(f"/attendance/classes/{class_1.pk}/2025-02-30/").status_code == 404
+
+
+def test_a_contact_recorded_stays_on_the_roll_call_after_the_teacher_corrects_the_day(login, org, class_1, today):
+    """The head teacher marks 张三 absent, the daily job opens the case, she records the call to
+    his mother; then she corrects the day (王小明 was late after all): the call is still there."""
+    from baoxue.cases.escalation import escalate
+    from baoxue.cases.models import Case
+    from baoxue.cases.services import contact_add
+    from baoxue.org.models import Student
+
+    client = login(org.head_teacher_1)
+    pk = org.student_1.pk
+    client.post(url(class_1, MONDAY), {f"m_{pk}": "truant"})
+    escalate(day=MONDAY, schools=[org.school])
+    case = Case.objects.get(student_id=pk)
+    at = timezone.make_aware(datetime.datetime(2025, 9, 29, 9, 40))
+    contact_add(actor=org.head_teacher_1, case=case, at=at, method="phone", reached="母亲", result="孩子在家，明天送来")
+    late = Student.objects.get(school_class=class_1, name="王小明").pk
+    r = client.post(url(class_1, MONDAY), {f"m_{pk}": "truant", f"m_{late}": "late"}, follow=True)
+    html = r.content.decode()
+    assert "已联系家长：09月29日 09:40 电话，联系到母亲（孩子在家，明天送来）" in html
+    assert list(Case.objects.filter(student_id=pk).values_list("pk", "is_open")) == [(case.pk, True)]
+    assert case.contacts.count() == 1

@@ -87,6 +87,11 @@ class DoneForm(forms.Form):
         return _upload(self.cleaned_data.get("screenshot"), SCREENSHOT_TYPES)
 
 
+class CancelForm(forms.Form):
+    reason = forms.CharField(label="撤销原因", max_length=200,
+                             help_text="如：登记错误；对方学校未接收，学生仍应在本校就读")
+
+
 PROCESSING_CHOICES = [("", "全部")] + [(k, label) for k, (label, _) in changes.PROCESSING_FILTERS.items()] + [
     ("overdue", "转学逾期未办结")]
 
@@ -321,8 +326,10 @@ def _detail_context(request, change: RegistryChange, **bound) -> dict:
         from baoxue.cases.models import Case
 
         open_case = Case.objects.filter(student=change.student, is_open=True).first()
+    may_cancel = can_edit and not change.cancelled_on and not change.national_done_on
     return {
         "change": change, "student": change.student, "steps": steps, "can_edit": can_edit, "today": today,
+        "cancel_form": (bound.get("cancel") or CancelForm()) if may_cancel else None,
         "deadline": _days_left(change, today), "open_case": open_case,
         "before_label": changes.status_label(change.status_before), "after_label": changes.status_label(change.status_after),
         "documents_name": Path(change.documents.name).name if change.documents else "",
@@ -351,6 +358,24 @@ def change_done(request, pk, system):
     change.refresh_from_db()
     return render(request, "registry/change_detail.html", _detail_context(request, change, **{system: form}),
                   status=400)
+
+
+@never_cache
+@login_required
+@require_POST
+def change_cancel(request, pk):
+    """撤销 a change that did not happen; a 13510 case that waited for it counts the days again."""
+    user = request.user
+    change = changes.get_change_for_user(user, pk)
+    if not changes.can_record_change(user, change.student):
+        raise Http404("没有找到该页面")
+    form = CancelForm(request.POST)
+    if form.is_valid() and apply_service(form, lambda: changes.registry_change_cancel(
+            actor=user, change=change, reason=form.cleaned_data["reason"])):
+        messages.success(request, "已撤销该异动，学籍状态已恢复")
+        return redirect("registry_change_detail", pk=change.pk)
+    change.refresh_from_db()
+    return render(request, "registry/change_detail.html", _detail_context(request, change, cancel=form), status=400)
 
 
 @login_required

@@ -3,13 +3,16 @@
 from django import forms
 from django.conf import settings
 
+from baoxue.attendance.imports import COVERS, LISTED_CLASSES
 from baoxue.attendance.models import AT_SCHOOL, EXCUSED, LeaveRequest, Mark
 
 PRESENT = "present"
 # Two characters each, so that seven choices fit one line of a phone: 原因不明 shows as 不明.
 SHORT_LABELS = {PRESENT: "到校", Mark.TRUANT: "旷课", Mark.UNKNOWN: "不明", Mark.SICK: "病假",
                 Mark.PERSONAL: "事假", Mark.LATE: "迟到", Mark.EARLY: "早退"}
-MARK_CHOICES = [(PRESENT, "到校")] + list(Mark.choices)
+# The roll call lists the students on the roll: "到校" is the default, no record (Mark.PRESENT is
+# for the files of students off the roll).
+MARK_CHOICES = [(PRESENT, "到校")] + [c for c in Mark.choices if c[0] != Mark.PRESENT]
 # Marks that are absences (late arrival and early leave are not).
 ABSENT_MARKS = tuple(m for m in Mark.values if m not in AT_SCHOOL)
 
@@ -93,6 +96,10 @@ IMPORT_EXTENSIONS = (".xlsx", ".xls", ".xlsm", ".csv")
 class AttendanceUploadForm(forms.Form):
     file = forms.FileField(label="考勤文件", help_text="门禁或人脸识别系统导出的 .xlsx 或 .csv，表头在第1行",
                            widget=forms.ClearableFileInput(attrs={"accept": ",".join(IMPORT_EXTENSIONS)}))
+    # Which classes count as looked at on the file's dates: see `imports.COVERS`.
+    covers = forms.ChoiceField(label="这个文件记录的是", choices=list(COVERS.items()), initial=LISTED_CLASSES,
+                               widget=forms.RadioSelect,
+                               error_messages={"required": "请选择这个文件记录的是哪些班级"})
 
     def clean_file(self):
         f = self.cleaned_data["file"]

@@ -32,7 +32,7 @@ from baoxue.attendance.forms import (
     RollCallForm,
 )
 from baoxue.attendance.models import AT_SCHOOL, UNEXCUSED, AttendanceRecord, FileDay, LeaveRequest, Mark, RollCall
-from baoxue.attendance.selectors import DayBook
+from baoxue.attendance import signals
 from baoxue.attendance.services import (
     CORRECTION_SCHOOL_DAYS,
     absence_excuse,
@@ -97,51 +97,23 @@ def _short(day: datetime.date) -> str:
 
 # ---------------------------------------------------------------- 13510: what an absence means
 
-def _next_step(n: int, rules, *, today: bool) -> str:
-    """What the plan asks after the n-th consecutive school day of unexcused absence."""
-    if n >= rules.suspect_day:
-        return (f"已满{rules.suspect_day}天，纳入疑似辍学学生台账：学校落实专人动员劝返，"
-                f"{rules.persuasion_working_days}个工作日内劝返不少于{rules.min_attempts}次")
-    if n >= rules.visit_day:
-        if n == rules.visit_day:
-            return "请家访或与监护人联系跟进（下一个在校日前完成）"
-        return f"继续家访跟进；满{rules.suspect_day}天将纳入疑似辍学学生台账"
-    if n >= rules.contact_day:
-        if n == rules.contact_day:
-            return "请今天联系家长了解情况" if today else "请当天联系家长了解情况"
-        return f"继续联系家长；第{rules.visit_day}天需家访或与监护人联系跟进"
-    return f"第{rules.contact_day}天起需联系家长"
-
-
-def _consequences(user, school: School, school_class: SchoolClass, day: datetime.date, today: datetime.date,
+def _consequences(user, school_class: SchoolClass, day: datetime.date, today: datetime.date,
                   records: list[AttendanceRecord], on_leave: set[int]) -> list[dict]:
-    """For each unexcused absentee of the day: the length of the run so far and the next step."""
-    from baoxue.cases.escalation import LOOKBACK_CALENDAR_DAYS, run_ending
-    from baoxue.cases.models import Case, Stage
-
+    """For each unexcused absentee of the day: what 13510 says follows (the length of the run,
+    the next step, the contact already recorded), as the apps above answer `absence_advice`."""
     unexcused = [r for r in records if r.mark in UNEXCUSED and r.student_id not in on_leave]
     if not unexcused:
         return []
-    window = workdays.school_days(school, day - datetime.timedelta(days=LOOKBACK_CALENDAR_DAYS), day)
-    ids = [r.student_id for r in unexcused]
-    book = DayBook(school, window[0], day, student_ids=ids)
-    cases = {c.student_id: c for c in Case.objects.filter(student_id__in=ids, is_open=True).select_related("rules")}
-    from baoxue.cases.selectors import current_rules
-
-    rules = current_rules(school.county_id)
+    advice = signals.advice(school_class=school_class, day=day, today=today, student_ids=[r.student_id for r in unexcused])
     when = "今天" if day == today else _short(day)
     out = []
     for r in unexcused:
-        run = run_ending(book, r.student_id, school_class.pk, window)
-        n = run.length if run else 1
-        case = cases.get(r.student_id)
-        if case is not None and case.stage == Stage.DROPOUT:
-            step = "已在辍学学生劝返台账中：继续劝返"
-        else:
-            step = _next_step(n, case.rules if case else rules, today=day == today)
+        a = advice.get(r.student_id, {})
+        n = a.get("days", 1)
         out.append({
             "record": r, "student": r.student, "days": n,
-            "text": f"{when}无正当原因未到校：{'连续' if n > 1 else ''}第{n}天，{step}",
+            "text": f"{when}无正当原因未到校：{'连续' if n > 1 else ''}第{n}天" + (f"，{a['step']}" if a.get("step") else ""),
+            "contact": a.get("contact", ""), "case_id": a.get("case_id"),
             "phone": r.student.phone if selectors.can_see_phone(user, r.student) else "",
         })
     return out
@@ -229,7 +201,7 @@ def roll_call(request, class_pk, day: datetime.date | None = None):
             "marks": [(Mark(m).label, by_mark[m]) for m in Mark.values if by_mark[m]],
             "at_school": len(students) - sum(n for m, n in by_mark.items() if m in ABSENT_MARKS),
         } if taken else None,
-        "consequences": _consequences(user, school, school_class, day, today, records, set(leaves)) if taken else [],
+        "consequences": _consequences(user, school_class, day, today, records, set(leaves)) if taken else [],
         "excused": [r for r in records if r.mark not in UNEXCUSED and r.mark not in AT_SCHOOL] if taken else [],
         "late_early": [r for r in records if r.mark in AT_SCHOOL] if taken else [],
     })
@@ -402,9 +374,7 @@ def student_attendance(request, pk):
         leaves = leaves.filter(start__lte=term.end, end__gte=term.start)
     records = list(records)
     by_mark = Counter(r.mark for r in records)
-    from baoxue.cases.models import Case
-
-    case = Case.objects.filter(student=student, is_open=True).first()
+    case = signals.open_case(student=student)
     return render(request, "attendance/student_attendance.html", {
         "student": student, "term": term, "terms": terms, "records": records, "leaves": list(leaves),
         "counts": [(Mark(m).label, by_mark[m], m in UNEXCUSED) for m in Mark.values],
@@ -431,12 +401,13 @@ def _import_dir() -> Path:
     return path
 
 
-def _stored(request, token: uuid.UUID) -> tuple[Path, str]:
-    """The stored upload of this session's token and its original file name."""
+def _stored(request, token: uuid.UUID) -> tuple[Path, str, str]:
+    """The stored upload of this session's token, its original file name and what it covers."""
     entry = request.session.get(SESSION_KEY, {}).get(token.hex)
     if not entry:
         raise Http404("没有找到这次上传")
-    return _import_dir() / f"{token.hex}{entry['ext']}", entry["filename"]
+    return (_import_dir() / f"{token.hex}{entry['ext']}", entry["filename"],
+            entry.get("covers", imports.LISTED_CLASSES))
 
 
 def _forget(request, token: uuid.UUID) -> None:
@@ -481,9 +452,9 @@ def _outside(path: Path, filename: str, schools: list[School]) -> list[RowProble
     return problems
 
 
-def _check(path: Path, filename: str, schools, user, *, dry_run: bool):
+def _check(path: Path, filename: str, schools, user, *, covers: str, dry_run: bool):
     outside = _outside(path, filename, schools)
-    report = imports.import_attendance(actor=user, source=str(path), filename=filename,
+    report = imports.import_attendance(actor=user, source=str(path), filename=filename, covers=covers,
                                        dry_run=dry_run or bool(outside))
     report.problems = sorted(report.problems + outside, key=lambda p: (p.row or 0, p.column))
     return report
@@ -504,7 +475,7 @@ def import_upload(request):
             for chunk in upload.chunks():
                 out.write(chunk)
         uploads = request.session.get(SESSION_KEY, {})
-        uploads[token.hex] = {"filename": filename, "ext": ext}
+        uploads[token.hex] = {"filename": filename, "ext": ext, "covers": form.cleaned_data["covers"]}
         request.session[SESSION_KEY] = uploads
         return redirect("attendance_import_preview", token=token)
     return render(request, "attendance/import_upload.html", {"form": form, "schools": schools})
@@ -515,11 +486,11 @@ def import_upload(request):
 def import_preview(request, token):
     user = request.user
     schools = _import_schools(user)
-    path, filename = _stored(request, token)
+    path, filename, covers = _stored(request, token)
     if not path.is_file():
         _forget(request, token)
         raise Http404("文件已不存在")
-    report = _check(path, filename, schools, user, dry_run=True)
+    report = _check(path, filename, schools, user, covers=covers, dry_run=True)
     return render(request, "attendance/import_preview.html", {
         "token": token, "report": report, "schools": schools,
         "dates": [workdays.cn_date(d, weekday=False) for d in report.dates],
@@ -531,7 +502,7 @@ def import_preview(request, token):
 def import_confirm(request, token):
     user = request.user
     schools = _import_schools(user)
-    path, filename = _stored(request, token)
+    path, filename, covers = _stored(request, token)
     # Claim the file by renaming it, so that a double click cannot import it twice.
     claimed = path.with_name(path.stem + ".importing" + path.suffix)
     try:
@@ -539,7 +510,7 @@ def import_confirm(request, token):
     except FileNotFoundError:
         messages.info(request, "这个文件已经导入或已取消")
         return redirect("attendance_import")
-    report = _check(claimed, filename, schools, user, dry_run=False)
+    report = _check(claimed, filename, schools, user, covers=covers, dry_run=False)
     if not report.committed:
         claimed.rename(path)
         messages.error(request, "未导入：确认时发现问题，请查看下面的最新检查结果")
@@ -547,8 +518,9 @@ def import_confirm(request, token):
     # The upload holds personal data; what it said is now in the records and the audit trail.
     claimed.unlink(missing_ok=True)
     _forget(request, token)
+    skipped = f"，跳过不是在校日的 {len(report.skipped)} 行" if report.skipped else ""
     messages.success(request, f"已导入 {filename}：{len(report.dates)} 天，缺勤/迟到/早退记录 {report.records} 条，"
-                              f"出勤 {report.present} 行")
+                              f"出勤 {report.present} 行{skipped}")
     return redirect("attendance_import")
 
 
@@ -556,7 +528,7 @@ def import_confirm(request, token):
 @require_POST
 def import_cancel(request, token):
     _import_schools(request.user)
-    path, filename = _stored(request, token)
+    path, filename, _ = _stored(request, token)
     path.unlink(missing_ok=True)
     _forget(request, token)
     messages.info(request, f"已取消导入 {filename}")

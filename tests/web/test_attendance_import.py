@@ -27,8 +27,8 @@ def xlsx(rows, headers=HEADERS) -> SimpleUploadedFile:
                               content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-def upload(client, file):
-    return client.post(reverse("attendance_import"), {"file": file})
+def upload(client, file, covers="listed-classes"):
+    return client.post(reverse("attendance_import"), {"file": file, "covers": covers})
 
 
 @pytest.mark.parametrize("role", ["office", "registrar", "admin"])
@@ -74,10 +74,12 @@ def test_a_bad_file_shows_rows_and_columns_and_writes_nothing(login, org, media)
                              ["2025-09-29", org.student_2.registry_no, "睡觉", ""]]))
     html = client.get(r["Location"]).content.decode()
     assert "文件有问题，不能导入" in html
-    problems = html.split("问题清单")[1]
+    problems, skipped = html.split("问题清单")[1].split("跳过的行")
     assert '<td class="num">3</td><td class="nowrap">全国学籍号</td>' in problems
-    assert '<td class="num">4</td><td class="nowrap">日期</td>' in problems and "不是示范县第一初级中学的在校日" in problems
     assert '<td class="num">5</td><td class="nowrap">状态</td>' in problems and "睡觉" in problems
+    # 2025-10-03 is a holiday: skipped, not a problem.
+    assert '<td class="num">4</td>' not in problems
+    assert '<td class="num">4</td><td class="nowrap">日期</td>' in skipped and "不是示范县第一初级中学的在校日" in skipped
     assert "disabled" in html.split(">确认导入</button>")[0].rsplit("<button", 1)[-1]
     # Even a forced confirm writes nothing.
     client.post(r["Location"] + "confirm/")
@@ -116,3 +118,41 @@ def test_another_session_cannot_open_the_upload(login, org, media, client):
 def test_a_wrong_file_type_is_refused(login, org, media):
     r = upload(login(org.office), SimpleUploadedFile("考勤.pdf", b"%PDF"))
     assert r.status_code == 200 and "不支持的文件类型" in r.content.decode()
+
+
+def test_the_upload_asks_what_the_file_covers(login, org, media):
+    client = login(org.office)
+    html = client.get(reverse("attendance_import")).content.decode()
+    assert "这个文件记录的是" in html and "只有文件中出现的班级" in html and "全校所有班级" in html
+    r = client.post(reverse("attendance_import"), {"file": xlsx([["2025-09-29", org.student_1.registry_no, "旷课", ""]])})
+    assert r.status_code == 200 and "请选择这个文件记录的是哪些班级" in r.content.decode()
+    assert not (media / "attendance_imports").exists() or not list((media / "attendance_imports").iterdir())
+
+
+@pytest.mark.parametrize("covers, label, school_class", [
+    ("listed-classes", "只有文件中出现的班级", "class_1"),
+    ("whole-school", "全校所有班级", None),
+])
+def test_the_choice_reaches_the_import(login, org, media, covers, label, school_class):
+    client = login(org.office)
+    r = upload(client, xlsx([["2025-09-29", org.student_1.registry_no, "旷课", ""]]), covers=covers)
+    html = client.get(r["Location"]).content.decode()
+    assert f"这个文件记录的是：<strong>{label}" in html
+    client.post(r["Location"] + "confirm/")
+    expected = getattr(org, school_class).pk if school_class else None
+    assert list(FileDay.objects.values_list("school_class", flat=True)) == [expected]
+
+
+def test_a_holiday_row_is_listed_as_skipped_and_the_rest_imports(login, org, media):
+    client = login(org.office)
+    r = upload(client, xlsx([["2025-09-29", org.student_1.registry_no, "旷课", ""],
+                             ["2025-10-01", org.student_2.registry_no, "旷课", ""]]))
+    html = client.get(r["Location"]).content.decode()
+    assert "检查通过" in html and "问题清单" not in html
+    skipped = html.split("跳过的行")[1]
+    assert '<td class="num">3</td><td class="nowrap">日期</td>' in skipped
+    assert "2025-10-01 不是示范县第一初级中学的在校日" in skipped
+    r = client.post(r["Location"] + "confirm/", follow=True)
+    assert "跳过不是在校日的 1 行" in r.content.decode()
+    imported = list(AttendanceRecord.objects.values_list("student", "date"))
+    assert imported == [(org.student_1.pk, datetime.date(2025, 9, 29))]

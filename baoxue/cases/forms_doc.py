@@ -6,9 +6,13 @@ persuasion attempt and sign-off lines. The content is stored as data when the ca
 dropout ledger (so later edits of the student do not rewrite history) and stays editable.
 """
 
+import datetime
 import io
 
+from django.utils import timezone
+
 from baoxue.attendance.models import AttendanceRecord
+from baoxue.cases.selectors import attempt_standing
 
 # Editable free-text fields of the form, in display order.
 EDITABLE_FIELDS = [
@@ -17,6 +21,18 @@ EDITABLE_FIELDS = [
     ("support", "帮扶措施"),
     ("remarks", "备注"),
 ]
+
+
+def local_minutes(value: str) -> str:
+    """A stored contact time as "2025-09-22 23:30" in local time (settings.TIME_ZONE). Times are
+    stored with their offset; an older form may hold one in UTC."""
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value or "")[:16].replace("T", " ")
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return f"{moment:%Y-%m-%d %H:%M}"
 
 
 def build_form_data(case) -> dict:
@@ -32,8 +48,9 @@ def build_form_data(case) -> dict:
         for r in AttendanceRecord.objects.filter(student=student, date__gte=case.first_absent_on).order_by("date")
     ]
     contacts = [
-        {"at": c.at.isoformat(timespec="minutes"), "method": c.get_method_display(), "reached": c.reached,
-         "reason_given": c.reason_given, "result": c.result}
+        # Local time (settings.TIME_ZONE) with its offset: the form is read where it was written.
+        {"at": timezone.localtime(c.at).isoformat(timespec="minutes"), "method": c.get_method_display(),
+         "reached": c.reached, "reason_given": c.reason_given, "result": c.result}
         for c in case.contacts.all()
     ]
     visits = [{"date": v.date.isoformat(), "visitors": v.visitors, "met": v.met, "findings": v.findings}
@@ -41,7 +58,8 @@ def build_form_data(case) -> dict:
     attempts = [
         {"number": a.number, "date": a.date.isoformat(), "method": a.get_method_display(),
          "participants": "、".join(f"{p['name']}（{p['unit']}）" if p.get("unit") else p["name"] for p in a.participants),
-         "reason_heard": a.reason_heard, "result": a.result, "next_step": a.next_step}
+         "reason_heard": a.reason_heard, "result": a.result, "next_step": a.next_step,
+         "late": attempt_standing(case, a) == "late"}
         for a in case.attempts.all()
     ]
     return {
@@ -124,7 +142,7 @@ def form_docx(data: dict) -> bytes:
 
     doc.add_paragraph("联系家长与家访")
     for c in data["contacts"]:
-        doc.add_paragraph(f"{c['at'][:16].replace('T', ' ')} {c['method']} 联系 {c['reached']}：{c['reason_given']} {c['result']}",
+        doc.add_paragraph(f"{local_minutes(c['at'])} {c['method']} 联系 {c['reached']}：{c['reason_given']} {c['result']}",
                           style="List Bullet")
     for v in data["home_visits"]:
         doc.add_paragraph(f"{v['date']} 家访（{v['visitors']}，见到 {v['met']}）：{v['findings']}", style="List Bullet")
@@ -136,7 +154,8 @@ def form_docx(data: dict) -> bytes:
         cell.text = text
     for a in data["attempts"]:
         cells = att.add_row().cells
-        for cell, text in zip(cells, [str(a["number"]), a["date"], a["method"], a["participants"], a["reason_heard"],
+        date = a["date"] + ("（截止日后，逾期记录）" if a.get("late") else "")
+        for cell, text in zip(cells, [str(a["number"]), date, a["method"], a["participants"], a["reason_heard"],
                                       f"{a['result']}；{a['next_step']}".strip("；")]):
             cell.text = text
 

@@ -15,6 +15,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from baoxue.cases.models import Case, Report, Stage
+from baoxue.cases.selectors import attempt_standing, with_attempt_counts
 from baoxue.lib.idcard import mask_id, mask_phone
 from baoxue.org.forms import current_key_group_q, mask_registry_no
 from baoxue.org.models import FamilyMember, KeyGroupMembership
@@ -42,9 +43,10 @@ def dropout_ledger(cases: QuerySet[Case]) -> QuerySet[Case]:
 
 
 def with_ledger_data(cases: QuerySet[Case]) -> QuerySet[Case]:
-    """Everything a ledger row shows, in a fixed number of queries whatever the number of cases."""
+    """Everything a ledger row shows, in a fixed number of queries whatever the number of cases;
+    attempts toward N/3 and late ones counted by `selectors.with_attempt_counts`."""
     today = timezone.localdate()
-    return cases.select_related(
+    return with_attempt_counts(cases).select_related(
         "school", "student__school_class__grade", "student__residence_township", "rules", "form",
     ).prefetch_related(
         Prefetch("student__family", queryset=FamilyMember.objects.order_by("-is_guardian", "id"), to_attr="ledger_family"),
@@ -109,11 +111,21 @@ def persuaders_text(case: Case) -> str:
     return "、".join(str(p) for p in case.persuaders.all())
 
 
-def attempt_text(a) -> str:
-    """第1次 2025-10-09 家访 李老师（学校）、王支书（村委会）：家长同意下周一送回"""
+def attempt_text(a, case: Case | None = None) -> str:
+    """第1次 2025-10-09 家访 李老师（学校）、王支书（村委会）：家长同意下周一送回; an attempt
+    dated after the deadline before the dropout ledger (逾期记录) says so after its date."""
     people = "、".join(f"{p['name']}（{p['unit']}）" if p.get("unit") else p["name"] for p in a.participants)
-    text = f"第{a.number}次 {a.date.isoformat()} {a.get_method_display()} {people}：{a.result}"
+    late = "（截止日后，逾期记录）" if case is not None and attempt_standing(case, a) == "late" else ""
+    text = f"第{a.number}次 {a.date.isoformat()}{late} {a.get_method_display()} {people}：{a.result}"
     return text + (f"；下一步：{a.next_step}" if a.next_step else "")
+
+
+def attempts_count_cell(case: Case):
+    """劝返次数 in the 疑似 ledger: the attempts toward N/3 (a number); late ones, not counted,
+    are named after it."""
+    if case.n_late_attempts:
+        return f"{case.n_attempts}（另有截止日后逾期记录{case.n_late_attempts}次，不计入）"
+    return case.n_attempts
 
 
 def state_text(case: Case) -> str:
@@ -142,7 +154,7 @@ def suspected_rows(qs: QuerySet[Case], *, full_ids: bool = False, full_phones: b
         rows.append(_identity(n, case, full_ids=full_ids, full_phones=full_phones) + [
             _iso(case.first_absent_on), case.unexcused_days, _first_contact(case), _first_visit(case),
             _iso(case.suspected_on), _suspected_reason(case), persuaders_text(case), _iso(case.persuasion_due),
-            len(case.attempts.all()), state_text(case), result_text(case), _iso(case.closed_on),
+            attempts_count_cell(case), state_text(case), result_text(case), _iso(case.closed_on),
         ])
     return rows
 
@@ -162,7 +174,7 @@ def dropout_rows(qs: QuerySet[Case], *, full_ids: bool = False, full_phones: boo
         rows.append(_identity(n, case, full_ids=full_ids, full_phones=full_phones) + [
             _iso(case.dropout_on), case.get_dropout_cause_display(),
             _form_value(case, "dropout_reason", case.dropout_reason), _form_value(case, "whereabouts", case.whereabouts),
-            _form_value(case, "support", case.support), "\n".join(attempt_text(a) for a in case.attempts.all()),
+            _form_value(case, "support", case.support), "\n".join(attempt_text(a, case) for a in case.attempts.all()),
             "是" if resumed else "否", _iso(case.closed_on) if resumed else "",
             _iso(reports[Report.Recipient.TOWNSHIP].sent_on) if Report.Recipient.TOWNSHIP in reports else "",
             _iso(reports[Report.Recipient.COUNTY].sent_on) if Report.Recipient.COUNTY in reports else "",

@@ -26,8 +26,14 @@ def current_rules(county_id: int):
     return Rules.objects.filter(county_id=county_id).order_by("-id").first() or Rules(county_id=county_id)
 
 
-def case_json(case: Case) -> dict:
-    """One case as in `baoxue cases --format json` (a contract: keep these keys)."""
+def case_json(case: Case, today: datetime.date | None = None) -> dict:
+    """One case as in `baoxue cases --format json` (a contract: keep these keys). "attempts" is
+    the count toward N/3 (attempts dated by the deadline); "flags" is `case_flags`. A case read
+    through `with_clocks` gives both without a query."""
+    counted, late = attempt_counts(case)
+    flags = getattr(case, "flags", None)
+    if flags is None:
+        flags = case_flags(case, today=today or timezone.localdate(), attempts_in_window=counted, late_attempts=late)
     return {
         "registry_no": case.student.registry_no,
         "name": case.student.name,
@@ -41,8 +47,9 @@ def case_json(case: Case) -> dict:
         "suspected_on": _iso(case.suspected_on),
         "persuasion_due": _iso(case.persuasion_due),
         "dropout_on": _iso(case.dropout_on),
-        "attempts": len(case.attempts.all()),
+        "attempts": counted,
         "closed_on": _iso(case.closed_on),
+        "flags": flags,
     }
 
 
@@ -144,6 +151,45 @@ def has_case_work(user) -> bool:
     return bool(roles_of(user) & set(INBOX_ROLES)) or Persuader.objects.filter(user_id=user.pk).exists()
 
 
+# ---------------------------------------------------------------- attempts toward N/3
+
+# The one rule for "attempts toward N/3" (issue 7): an attempt counts when it is dated on or
+# before the persuasion deadline, or when the deadline is unknown. An attempt dated after the
+# deadline while the case was still in the 疑似 ledger is late (逾期记录): kept and shown, never
+# counted. Attempts made once the case is in the dropout ledger (persuasion goes on until 复学)
+# are neither counted nor late. `attempt_standing` says the same of one attempt in Python.
+ATTEMPT_COUNTED_Q = Q(persuasion_due__isnull=True) | Q(attempts__date__lte=F("persuasion_due"))
+ATTEMPT_LATE_Q = Q(attempts__date__gt=F("persuasion_due")) & (
+    Q(dropout_on__isnull=True) | Q(attempts__date__lt=F("dropout_on")))
+
+
+def with_attempt_counts(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Annotate `n_attempts` (toward N/3) and `n_late_attempts` (逾期记录), in the same query."""
+    return cases.annotate(n_attempts=Count("attempts", filter=ATTEMPT_COUNTED_Q, distinct=True),
+                          n_late_attempts=Count("attempts", filter=ATTEMPT_LATE_Q, distinct=True))
+
+
+def attempt_counts(case: Case) -> tuple[int, int]:
+    """(toward N/3, late) of one case: its annotations when read through `with_attempt_counts`,
+    else one query with the same annotations."""
+    if hasattr(case, "n_attempts") and hasattr(case, "n_late_attempts"):
+        return case.n_attempts, case.n_late_attempts
+    counted, late = (with_attempt_counts(Case.objects.filter(pk=case.pk))
+                     .values_list("n_attempts", "n_late_attempts").get())
+    return counted, late
+
+
+def attempt_standing(case: Case, attempt) -> str:
+    """"counted" toward N/3, "late" (after the deadline, before the dropout ledger) or
+    "dropout" (persuasion in the dropout ledger, after the deadline): the rule of
+    ATTEMPT_COUNTED_Q / ATTEMPT_LATE_Q for one attempt already read."""
+    if case.persuasion_due is None or attempt.date <= case.persuasion_due:
+        return "counted"
+    if case.dropout_on is not None and attempt.date >= case.dropout_on:
+        return "dropout"
+    return "late"
+
+
 # ---------------------------------------------------------------- deadlines and flags
 
 # 劝返不足: "3 or fewer working days remain with fewer than 3 attempts" (issue 3); the 3
@@ -211,12 +257,57 @@ def persuasion_clock(case: Case, *, today: datetime.date, attempts: int, days_le
     return clock
 
 
+# What `case_flags` may say, in its order, with the words the pages use (the change_pending
+# tag adds the change and its dates).
+FLAG_LABELS = {
+    "late_attempts": "劝返记录晚于截止日",
+    "due_unknown": "劝返截止日无法计算（工作日历缺失）",
+    "seen_at_school": "辍学后到校：请办理复学？",
+    "change_pending": "学籍异动办理中",
+    "persuasion_short": "劝返不足",
+    "overdue": "逾期",
+}
+
+
+def case_flags(case: Case, *, today: datetime.date, attempts_in_window: int | None = None,
+               late_attempts: int | None = None, clock: Clock | None = None) -> list[str]:
+    """What needs attention on a case, a list of FLAG_LABELS keys in that order (a contract of
+    `baoxue cases --format json`): late_attempts (an attempt dated after the deadline, before
+    the dropout ledger), due_unknown (entered the 疑似 ledger but has no deadline: the calendar
+    was missing), seen_at_school (a dropout seen at school again, open case), change_pending
+    (学籍异动办理中, open case), persuasion_short (劝返不足) and overdue (逾期). Counts not given
+    are read (one query); `clock` saves reading the calendar again."""
+    if attempts_in_window is None or late_attempts is None:
+        counted, late = attempt_counts(case)
+        attempts_in_window = counted if attempts_in_window is None else attempts_in_window
+        late_attempts = late if late_attempts is None else late_attempts
+    if clock is None:
+        clock = persuasion_clock(case, today=today, attempts=attempts_in_window)
+    flags = []
+    if late_attempts:
+        flags.append("late_attempts")
+    if case.suspected_on is not None and case.persuasion_due is None:
+        flags.append("due_unknown")
+    if case.seen_at_school_on is not None and case.is_open:
+        flags.append("seen_at_school")
+    if case.change_pending and case.is_open:
+        flags.append("change_pending")
+    if clock.short:
+        flags.append("persuasion_short")
+    if clock.overdue:
+        flags.append("overdue")
+    return flags
+
+
 def with_clocks(cases, today: datetime.date) -> list[Case]:
-    """Attach `.clock` to each case (annotated with `n_attempts`), reading the calendar once."""
+    """Attach `.clock` and `.flags` to each case, reading the calendar once. Cases read through
+    `with_attempt_counts` take no further query."""
     cases = list(cases)
     days_left = DaysLeft(today, [c.persuasion_due for c in cases if c.is_open])
     for c in cases:
-        c.clock = persuasion_clock(c, today=today, attempts=c.n_attempts, days_left=days_left)
+        counted, late = attempt_counts(c)
+        c.clock = persuasion_clock(c, today=today, attempts=counted, days_left=days_left)
+        c.flags = case_flags(c, today=today, attempts_in_window=counted, late_attempts=late, clock=c.clock)
     return cases
 
 
@@ -234,7 +325,10 @@ def task_text(task: Task, today: datetime.date | None = None) -> str:
 def my_open_tasks(user) -> QuerySet[Task]:
     """The head teacher's open 13510 steps (also those opened while the class had no head
     teacher assigned), within the user's scope."""
-    return (Task.objects.filter(done_on__isnull=True, closed_on__isnull=True, case__is_open=True)
+    # A task cancelled by an attendance correction has closed_on set too; the explicit test
+    # keeps it out whatever the job does.
+    return (Task.objects.filter(done_on__isnull=True, closed_on__isnull=True, cancelled_on__isnull=True,
+                                case__is_open=True)
             .filter(Q(assignee=user) | Q(case__student__school_class__head_teacher=user))
             .filter(case__in=cases_for_user(user).values("pk"))
             .select_related("case__student__school_class__grade", "case__rules")
@@ -277,9 +371,9 @@ def case_counts(cases: QuerySet[Case], today: datetime.date | None = None) -> di
     by_stage = dict(open_.values_list("stage").annotate(n=Count("pk")))
     returned = (cases.filter(is_open=False, outcome__in=[Outcome.RETURNED, Outcome.RESUMED])
                 .annotate(term_start=term_start_subquery()).filter(closed_on__gte=F("term_start")).count())
-    running = with_clocks(open_.filter(stage=Stage.SUSPECTED_DROPOUT)
-                          .select_related("rules", "school", "student__school_class__grade")
-                          .annotate(n_attempts=Count("attempts")), today)
+    running = with_clocks(with_attempt_counts(open_.filter(stage=Stage.SUSPECTED_DROPOUT)
+                                              .select_related("rules", "school", "student__school_class__grade")),
+                          today)
     return {
         "by_stage": [(value, label, by_stage.get(value, 0)) for value, label in Stage.choices],
         "open": sum(by_stage.values()),
@@ -313,3 +407,59 @@ def inbox_counts(user) -> dict:
     counts["any"] = has_case_work(user)
     counts["nothing"] = not any(v for k, v in counts.items() if k != "any")
     return counts
+
+
+# ---------------------------------------------------------------- the roll call's 13510 advice
+
+# How far back the roll call looks for the start of an absentee's run (calendar days).
+RUN_LOOKBACK_DAYS = 120
+
+
+def next_step_text(n: int, rules, *, today: bool) -> str:
+    """What the plan asks after the n-th consecutive school day of unexcused absence."""
+    if n >= rules.suspect_day:
+        return (f"已满{rules.suspect_day}天，纳入疑似辍学学生台账：学校落实专人动员劝返，"
+                f"{rules.persuasion_working_days}个工作日内劝返不少于{rules.min_attempts}次")
+    if n >= rules.visit_day:
+        if n == rules.visit_day:
+            return "请家访或与监护人联系跟进（下一个在校日前完成）"
+        return f"继续家访跟进；满{rules.suspect_day}天将纳入疑似辍学学生台账"
+    if n >= rules.contact_day:
+        if n == rules.contact_day:
+            return "请今天联系家长了解情况" if today else "请当天联系家长了解情况"
+        return f"继续联系家长；第{rules.visit_day}天需家访或与监护人联系跟进"
+    return f"第{rules.contact_day}天起需联系家长"
+
+
+def absence_advice(*, school_class, day: datetime.date, today: datetime.date, student_ids) -> dict[int, dict]:
+    """For each unexcused absentee of a class's day: the run so far, the next step, and the last
+    contact with the guardian recorded on the open case (it stays through corrections)."""
+    from baoxue.attendance.selectors import DayBook, run_length
+    from baoxue.cases.models import ContactRecord
+
+    school = school_class.school
+    ids = list(student_ids)
+    window = workdays.school_days(school, day - datetime.timedelta(days=RUN_LOOKBACK_DAYS), day)
+    if not ids or not window:
+        return {}
+    book = DayBook(school, window[0], day, student_ids=ids)
+    cases = {c.student_id: c for c in Case.objects.filter(student_id__in=ids, is_open=True).select_related("rules")}
+    contacts = {}
+    for c in ContactRecord.objects.filter(case__in=cases.values()).order_by("at", "pk"):
+        contacts[c.case_id] = c  # the latest
+    rules = current_rules(school.county_id)
+    out = {}
+    for sid in ids:
+        n = max(run_length(book, sid, school_class.pk, window), 1)
+        case = cases.get(sid)
+        if case is not None and case.stage == Stage.DROPOUT:
+            step = "已在辍学学生劝返台账中：继续劝返"
+        else:
+            step = next_step_text(n, case.rules if case else rules, today=day == today)
+        contact = contacts.get(case.pk) if case else None
+        out[sid] = {
+            "days": n, "step": step, "case_id": case.pk if case else None,
+            "contact": (f"已联系家长：{timezone.localtime(contact.at):%m月%d日 %H:%M} {contact.get_method_display()}，"
+                        f"联系到{contact.reached}" + (f"（{contact.result}）" if contact.result else "")) if contact else "",
+        }
+    return out

@@ -72,8 +72,7 @@ def inbox(request):
     tasks = list(selectors.my_open_tasks(user))
     for t in tasks:
         t.text = selectors.task_text(t, today)
-    mine = selectors.with_clocks(_open_cases(selectors.my_cases(user))
-                                 .annotate(n_attempts=Count("attempts", distinct=True)), today)
+    mine = selectors.with_clocks(selectors.with_attempt_counts(_open_cases(selectors.my_cases(user))), today)
 
     offices = []
     scope = selectors.cases_for_user(user)
@@ -84,7 +83,7 @@ def inbox(request):
             offices.append({"title": school.name, "qs": scope.filter(school=school), "many_schools": False})
     for o in offices:
         o["counts"] = selectors.case_counts(o["qs"], today)
-        cases = selectors.with_clocks(_open_cases(o["qs"]).annotate(n_attempts=Count("attempts"))
+        cases = selectors.with_clocks(selectors.with_attempt_counts(_open_cases(o["qs"]))
                                       .order_by("-first_absent_on")[:INBOX_LIMIT], today)
         o["cases"] = sorted(cases, key=_urgency)
         o["truncated"] = o["counts"]["open"] > INBOX_LIMIT
@@ -136,6 +135,8 @@ def _steps(case: Case) -> list[dict]:
 
 
 def _task_state(task: Task, today) -> str:
+    if task.cancelled_on:
+        return "cancelled"  # 已撤销（考勤更正）: no longer due, whatever was recorded stays
     if task.done_on:
         return "done"
     if task.closed_on:
@@ -152,7 +153,11 @@ def _detail_context(request, case: Case, **bound) -> dict:
     for t in tasks:
         t.text = selectors.task_text(t, today)
         t.state = _task_state(t, today)
-    clock = case.clock = selectors.persuasion_clock(case, today=today, attempts=len(attempts))
+    counted, late = selectors.attempt_counts(case)
+    for a in attempts:
+        a.standing = selectors.attempt_standing(case, a)
+    clock = case.clock = selectors.persuasion_clock(case, today=today, attempts=counted)
+    case.flags = selectors.case_flags(case, today=today, attempts_in_window=counted, late_attempts=late, clock=clock)
 
     can_manage = selectors.can_manage_case(user, case) and case.is_open
     can_contact = selectors.can_record_contact(user, case) and case.is_open
@@ -429,8 +434,8 @@ def _ledger_counts(kind: str, cases, today) -> list[tuple[str, int, bool]]:
     total = cases.count()
     open_ = cases.filter(is_open=True)
     if kind == "suspected":
-        running = selectors.with_clocks(open_.filter(stage=Stage.SUSPECTED_DROPOUT).select_related("rules")
-                                        .annotate(n_attempts=Count("attempts")), today)
+        running = selectors.with_clocks(
+            selectors.with_attempt_counts(open_.filter(stage=Stage.SUSPECTED_DROPOUT).select_related("rules")), today)
         return [
             ("台账人数", total, False),
             ("疑似辍学劝返中", len(running), False),
@@ -453,8 +458,7 @@ def _ledger_counts(kind: str, cases, today) -> list[tuple[str, int, bool]]:
 def ledger_page(request, kind):
     form, cases = _ledger(request, kind)
     today = timezone.localdate()
-    page = Paginator(ledgers.with_ledger_data(cases).annotate(n_attempts=Count("attempts", distinct=True)),
-                     PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(ledgers.with_ledger_data(cases), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = selectors.with_clocks(page.object_list, today)
     for n, case in enumerate(rows, start=page.start_index()):
         case.n = n
@@ -462,7 +466,9 @@ def ledger_page(request, kind):
         case.state_text = ledgers.state_text(case)
         case.result_text = ledgers.result_text(case)
         case.report_map = {r.recipient: r for r in case.reports.all()}
-        case.last_attempt = (list(case.attempts.all()) or [None])[-1]
+        attempts = list(case.attempts.all())
+        case.total_attempts = len(attempts)
+        case.last_attempt = attempts[-1] if attempts else None
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, LEDGERS[kind]["template"], {

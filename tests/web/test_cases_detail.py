@@ -9,8 +9,9 @@ from django.urls import reverse
 
 from baoxue.audit.models import AuditEntry
 from baoxue.cases.models import Case, Persuader, PersuasionAttempt, Task
-from baoxue.cases.selectors import persuasion_clock
-from tests.web.test_cases_helpers import FIRST_WEEK, absent, suspected  # noqa: F401 (fixture)
+from baoxue.cases.selectors import case_flags, case_json, persuasion_clock
+from baoxue.cases.services import attempt_add
+from tests.web.test_cases_helpers import FIRST_WEEK, absent, dropout, suspected  # noqa: F401 (fixtures)
 
 D = dt.date
 
@@ -72,6 +73,42 @@ def test_a_missing_calendar_is_a_warning_not_a_guess(login, org, suspected):
     Case.objects.filter(pk=suspected.pk).update(persuasion_due=D(2030, 1, 10))
     html = login(org.office).get(url(suspected)).content.decode()
     assert "工作日历缺失" in html and "还剩" not in html
+
+
+def test_an_unknown_deadline_is_flagged(login, org, suspected):
+    Case.objects.filter(pk=suspected.pk).update(persuasion_due=None)
+    suspected.refresh_from_db()
+    html = login(org.office).get(url(suspected)).content.decode()
+    assert "劝返截止日无法计算（工作日历缺失）" in html
+    assert case_flags(suspected, today=D(2025, 9, 22)) == ["due_unknown"]
+
+
+def _attempts(case, *days):
+    for day in days:
+        attempt_add(actor=None, case=case, date=day, method="home_visit",
+                    participants=[{"name": "钱主任", "unit": "学校"}], result="家长答应考虑")
+
+
+def test_an_attempt_after_the_deadline_is_kept_as_late_and_not_counted(login, org, suspected):
+    # The deadline is Friday 19 September: the third attempt, on Monday 22, is late.
+    _attempts(suspected, D(2025, 9, 10), D(2025, 9, 15), D(2025, 9, 22))
+    html = login(org.office).get(url(suspected)).content.decode()
+    assert "2/3" in html and "3/3" not in html and "共 3 条" in html
+    assert "第3次</strong> · 2025年9月22日 · 家访 <span class=\"tag warn\">逾期记录</span>" in html
+    assert "第2次</strong> · 2025年9月15日 · 家访</p>" in html  # in time: no mark
+    assert "劝返记录晚于截止日" in html and "劝返不足" in html
+    assert case_json(suspected)["attempts"] == 2
+    assert case_flags(suspected, today=D(2025, 9, 22)) == ["late_attempts", "persuasion_short", "overdue"]
+    assert persuasion_clock(suspected, today=D(2025, 9, 16), attempts=2).short is True
+
+
+def test_persuasion_in_the_dropout_ledger_is_not_late(login, org, dropout):
+    # 李四 entered the dropout ledger on 8 September (deadline 19 September): persuasion goes on.
+    _attempts(dropout, D(2025, 9, 12), D(2025, 10, 9))
+    html = login(org.office).get(url(dropout)).content.decode()
+    assert "逾期记录" not in html and "劝返记录晚于截止日" not in html and "纳入辍学台账后的劝返" in html
+    assert case_json(dropout)["attempts"] == 1
+    assert "late_attempts" not in case_json(dropout)["flags"]
 
 
 def test_the_head_teacher_records_a_contact_and_a_home_visit_with_a_photo(login, org, suspected, media):

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from baoxue.audit.models import AuditEntry
-from baoxue.cases.models import DropoutForm
+from baoxue.cases.models import ContactRecord, DropoutForm
 from tests.web.test_cases_helpers import dropout, suspected  # noqa: F401 (fixtures)
 
 
@@ -85,3 +85,18 @@ def test_attempts_after_the_dropout_appear_on_the_form(login, org, dropout):
     assert "王支书（村委会）" in html and "家长同意下周一送回" in html
     text = text_of(docx.Document(io.BytesIO(login(org.office).get(url(dropout, "case_form_docx")).content)))
     assert "家长同意下周一送回" in text
+
+
+def test_contact_times_are_local_on_the_print_page_and_the_docx(login, org, dropout, settings):
+    import datetime as dt
+
+    settings.TIME_ZONE = "Asia/Shanghai"
+    client = login(org.office)
+    r = client.post(url(dropout, "case_contact_add"), {"at": "2025-09-22T23:30", "method": "phone", "reached": "母亲",
+                                                       "reason_given": "", "result": "答应明天送回"})
+    assert r.status_code == 302
+    assert ContactRecord.objects.get(case=dropout).at == dt.datetime(2025, 9, 22, 15, 30, tzinfo=dt.timezone.utc)
+    html = client.get(url(dropout, "case_form")).content.decode()
+    assert "<td>2025年9月22日 23:30</td>" in html and "15:30" not in html
+    text = text_of(docx.Document(io.BytesIO(client.get(url(dropout, "case_form_docx")).content)))
+    assert "2025-09-22 23:30 电话 联系 母亲" in text and "15:30" not in text

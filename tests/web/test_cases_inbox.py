@@ -1,9 +1,11 @@
 """13510 待办: the head teacher's steps with their due dates, the office's open cases, the
 leaders' counts, the township's reports."""
 
+import datetime as dt
+
 from django.urls import reverse
 
-from baoxue.cases.models import Report
+from baoxue.cases.models import Case, Report, Task
 from baoxue.cases.selectors import inbox_counts
 from tests.web.test_cases_helpers import FIRST_WEEK, absent, dropout, suspected  # noqa: F401 (fixtures)
 
@@ -41,6 +43,29 @@ def test_the_office_sees_every_open_case_with_counts_by_stage(login, org, suspec
     assert "未销账个案" in html and "张三" in html and "李四" in html
     assert "<strong>1</strong>联系家长" in html and "<strong>1</strong>疑似辍学" in html
     assert "<strong>1</strong>逾期" in html and "<strong>1</strong>劝返不足" in html
+
+
+def test_the_office_sees_each_flag_in_chinese(login, org, suspected, dropout):
+    Case.objects.filter(pk=suspected.pk).update(change_pending="转出", change_since=dt.date(2025, 9, 22),
+                                                change_due_on=dt.date(2025, 10, 22))
+    Case.objects.filter(pk=dropout.pk).update(seen_at_school_on=dt.date(2025, 9, 22))
+    html = login(org.office).get(URL).content.decode()
+    assert "学籍异动办理中（转出，2025年9月22日起，2025年10月22日前办结）" in html
+    assert "辍学后到校：请办理复学？" in html
+    assert "劝返不足" in html and "逾期" in html
+
+
+def test_a_cancelled_task_is_shown_as_cancelled_and_never_due(login, org):
+    case = absent(org.school, org.student_1, FIRST_WEEK[:3])
+    # An attendance correction cancelled the day-3 step (the job sets closed_on too).
+    Task.objects.filter(case=case, kind="home_visit").update(cancelled_on=dt.date(2025, 9, 5),
+                                                              closed_on=dt.date(2025, 9, 5))
+    client = login(org.head_teacher_1)
+    html = client.get(URL).content.decode()
+    assert "第1天：联系家长了解情况" in html and "第3天：家访或与监护人联系跟进" not in html
+    assert inbox_counts(org.head_teacher_1)["tasks_due"] == 1
+    html = client.get(reverse("case_detail", args=[case.pk])).content.decode()
+    assert "已撤销（考勤更正）" in html and "随销账关闭" not in html
 
 
 def test_leaders_see_counts(login, org, suspected, dropout):

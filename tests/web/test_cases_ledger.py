@@ -39,6 +39,38 @@ def test_the_suspected_ledger_lists_the_case_with_counts(login, org, suspected, 
     assert "0/3" in html and "逾期" in html
 
 
+def test_late_attempts_are_shown_but_not_counted_in_the_ledgers(login, org, suspected):
+    for day in (D(2025, 9, 10), D(2025, 9, 22)):  # the deadline is 19 September
+        attempt_add(actor=org.office, case=suspected, date=day, method="home_visit",
+                    participants=[{"name": "钱主任", "unit": "学校"}], result="家长答应")
+    client = login(org.office)
+    html = client.get(reverse("cases_ledger_suspected")).content.decode()
+    assert "1/3" in html and "另有截止日后 1 次" in html and "劝返记录晚于截止日" in html
+    row = dict(zip(*sheet(client.get(reverse("cases_ledger_suspected_xlsx")))[:2]))
+    assert row["劝返次数"] == "1（另有截止日后逾期记录1次，不计入）"
+
+
+def test_the_dropout_ledger_marks_late_attempts_and_a_student_seen_at_school(login, org, suspected):
+    # Two attempts, one after the deadline (19 September), before the case went to the dropout
+    # ledger; then one more in the dropout ledger.
+    for day in (D(2025, 9, 12), D(2025, 9, 20)):
+        attempt_add(actor=org.office, case=suspected, date=day, method="home_visit",
+                    participants=[{"name": "钱主任", "unit": "学校"}], result="家长答应")
+    Case.objects.filter(pk=suspected.pk).update(stage="dropout", dropout_on=D(2025, 9, 22), dropout_cause="not_returned",
+                                                seen_at_school_on=D(2025, 10, 13))
+    attempt_add(actor=org.office, case=suspected, date=D(2025, 10, 9), method="home_visit",
+                participants=[{"name": "钱主任", "unit": "学校"}], result="家长答应")
+    client = login(org.office)
+    html = client.get(reverse("cases_ledger_dropout")).content.decode()
+    assert 'data-label="劝返">3 次' in html and "含截止日后逾期记录 1 次" in html and "辍学后到校：请办理复学？" in html
+    row = dict(zip(*sheet(client.get(reverse("cases_ledger_dropout_xlsx")))[:2]))
+    assert row["劝返记录"].split("\n") == [
+        "第1次 2025-09-12 家访 钱主任（学校）：家长答应",
+        "第2次 2025-09-20（截止日后，逾期记录） 家访 钱主任（学校）：家长答应",
+        "第3次 2025-10-09 家访 钱主任（学校）：家长答应",
+    ]
+
+
 def test_a_run_that_never_reached_day_5_is_not_in_the_ledger(login, org):
     absent(org.school, org.student_1, FIRST_WEEK[:4])
     assert "张三" not in login(org.office).get(reverse("cases_ledger_suspected")).content.decode()

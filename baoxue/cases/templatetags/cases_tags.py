@@ -47,12 +47,15 @@ def people(participants):
 
 @register.filter
 def isocn(value):
-    """"2025-09-22" (as stored in the 一生一表) → 2025年9月22日; "2025-09-22T08:30" keeps the time."""
+    """"2025-09-22" (as stored in the 一生一表) → 2025年9月22日; "2025-09-22T08:30+08:00" keeps the
+    time, in local time (settings.TIME_ZONE) whatever offset it was stored with."""
     if not value:
         return ""
     try:
         if "T" in value:
             moment = datetime.datetime.fromisoformat(value)
+            if timezone.is_aware(moment):
+                moment = timezone.localtime(moment)
             return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
         day = datetime.date.fromisoformat(value)
     except (TypeError, ValueError):
@@ -66,3 +69,33 @@ def person(user):
     if not user:
         return ""
     return user.get_full_name() or user.get_username()
+
+
+# How each flag of `selectors.case_flags` looks: bad (the rule is not met), warn (the office
+# should look), or a plain tag.
+FLAG_LEVELS = {"late_attempts": "warn", "due_unknown": "warn", "seen_at_school": "warn", "change_pending": "",
+               "persuasion_short": "bad", "overdue": "bad"}
+
+
+@register.filter
+def flag_tags(case):
+    """The case's flags (set by `with_clocks` or the case page) as [{code, text, level, title}]:
+    学籍异动办理中（转出，9月22日起，10月22日前办结）, 辍学后到校：请办理复学？ …"""
+    from baoxue.cases.selectors import FLAG_LABELS
+
+    tags = []
+    for code in getattr(case, "flags", None) or []:
+        text, title = FLAG_LABELS[code], ""
+        if code == "change_pending":
+            parts = [case.change_pending]
+            if case.change_since:
+                parts.append(f"{cnshort(case.change_since)}起")
+            if case.change_due_on:
+                parts.append(f"{cnshort(case.change_due_on)}前办结")
+            text = f"{text}（{'，'.join(parts)}）"
+        elif code == "seen_at_school":
+            title = f"{cnshort(case.seen_at_school_on)}到校"
+        elif code == "late_attempts" and case.persuasion_due:
+            title = f"截止日 {cnshort(case.persuasion_due)} 之后的劝返记录不计入劝返次数"
+        tags.append({"code": code, "text": text, "level": FLAG_LEVELS.get(code, ""), "title": title})
+    return tags

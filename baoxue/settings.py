@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "baoxue.attendance",
     "baoxue.cases",
     "baoxue.registry",
+    "baoxue.demo",
 ]
 
 MIDDLEWARE = [

@@ -98,7 +98,7 @@ def write_roster(path: Path, school, students, rng: random.Random) -> dict:
     import xlsxwriter
 
     from baoxue.lib.idcard import make_resident_id
-    from baoxue.registry.demo import ROSTER_COLUMNS, TEXT_COLUMNS
+    from baoxue.demo.registry import ROSTER_COLUMNS, TEXT_COLUMNS
 
     n = len(students)
     picks = rng.sample(range(n), k=n // 200 * 3 + 40)
@@ -184,7 +184,7 @@ def run(args, db_name: str, tmp: Path) -> None:
 
     from baoxue.lib import sheets
     from baoxue.registry import reconcile as rc
-    from baoxue.registry.demo import ROSTER_COLUMNS
+    from baoxue.demo.registry import ROSTER_COLUMNS
     from baoxue.registry.models import Discrepancy
 
     rng = random.Random(args.seed)

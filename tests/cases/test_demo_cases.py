@@ -1,4 +1,4 @@
-"""The demo's roll calls and 13510 cases (`baoxue.attendance.demo`): built once per module on
+"""The demo's roll calls and 13510 cases (`baoxue.demo.attendance`): built once per module on
 Sunday 2026-11-29 (rolled back afterwards), then checked the way the demo is meant to be
 used: every stage, both ledgers, the 一生一表 and every inbox have something to show."""
 
@@ -27,8 +27,8 @@ from baoxue.cases.models import (
     Task,
 )
 from baoxue.cases.selectors import case_json, cases_for_user, reports_for_user, tasks_for_user
-from baoxue.org.demo import build_demo
-from baoxue.org.management.commands.demo import summary
+from baoxue.demo.county import build_demo
+from baoxue.demo.management.commands.demo import summary
 from baoxue.org.models import (
     County,
     FamilyMember,

@@ -19,7 +19,7 @@ from baoxue.attendance.models import AttendanceRecord, FileDay, LeaveRequest, Ro
 from baoxue.audit.models import AuditEntry
 from baoxue.cases.models import Case, Evaluation, Rules
 from baoxue.lib import idcard
-from baoxue.org.demo import DEMO_PASSWORD, DemoError, build_demo, current_term_name, demo_logins, demo_terms
+from baoxue.demo.county import DEMO_PASSWORD, DemoError, build_demo, current_term_name, demo_logins, demo_terms
 from baoxue.org.models import (
     County,
     FamilyMember,

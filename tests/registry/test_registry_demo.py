@@ -8,9 +8,9 @@ import openpyxl
 import pytest
 from django.db import transaction
 
-from baoxue.org.demo import build_demo
+from baoxue.demo.county import build_demo
 from baoxue.org.models import School
-from baoxue.registry.demo import GRADUATE_COLUMNS, ROSTER_COLUMNS, write_demo_files
+from baoxue.demo.registry import GRADUATE_COLUMNS, ROSTER_COLUMNS, write_demo_files
 from baoxue.registry.graduates import import_graduates
 from baoxue.registry.reconcile import CATEGORIES, reconcile
 

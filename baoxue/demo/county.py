@@ -5,7 +5,7 @@ Deterministic for a seed: every random choice comes from one `random.Random(seed
 fixed order, and the only date it depends on is `today`. The region code 410999 does not exist
 (41 09 is 濮阳市, which has no 99), so no generated ID number can be a real person's.
 
-Then about five weeks of roll calls and the 13510 cases they lead to (`baoxue.attendance.demo`):
+Then about five weeks of roll calls and the 13510 cases they lead to (`baoxue.demo.attendance`):
 every stage, both ledgers, the 一生一表 and every inbox have something to show.
 
 Everything is written in one transaction with bulk inserts, and the bulk part (people, roll
@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from baoxue.attendance.demo import AttendanceDemo, build_attendance_demo
+from baoxue.demo.attendance import AttendanceDemo, build_attendance_demo
 from baoxue.audit.models import Action
 from baoxue.audit.services import audit_record
 from baoxue.calendar.services import calendar_seed
@@ -352,7 +352,8 @@ def build_demo(*, seed: int = 2025, today: date | None = None) -> DemoResult:
         calendar_seed(actor=None)
         result = _Builder(seed=seed, today=today).build()
     # 人籍一致: a 国网 roster export and a graduate list to try the reconciliation with (var/demo/).
-    from baoxue.registry.demo import write_demo_files
+    # Imported here: baoxue.demo.registry imports this module.
+    from baoxue.demo.registry import write_demo_files
 
     result.demo_files = write_demo_files(seed=seed)
     return result

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from baoxue.org.demo import VILLAGES, _People
+from baoxue.demo.county import VILLAGES, _People
 from baoxue.org.models import (
     FamilyMember,
     KeyGroup,

@@ -7,8 +7,8 @@ import unicodedata
 
 from django.core.management.base import BaseCommand, CommandError
 
-from baoxue.attendance.demo import AttendanceDemo
-from baoxue.org.demo import (
+from baoxue.demo.attendance import AttendanceDemo
+from baoxue.demo.county import (
     DEMO_PASSWORD,
     DemoError,
     DemoResult,

@@ -2,7 +2,7 @@
 runs of absence that give every stage, both ledgers, the 一生一表 and every inbox something
 to show.
 
-Part of `baoxue demo` (`baoxue.org.demo.build_demo` calls `build_attendance_demo` after the
+Part of `baoxue demo` (`baoxue.demo.county.build_demo` calls `build_attendance_demo` after the
 people). Deterministic for a seed: every random choice comes from one generator seeded from
 the demo's seed, drawn in a fixed order, and the only date it depends on is `today`.
 

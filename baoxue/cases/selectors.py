@@ -431,6 +431,11 @@ def next_step_text(n: int, rules, *, today: bool) -> str:
     return f"第{rules.contact_day}天起需联系家长"
 
 
+def _month_day_time(at: datetime.datetime) -> str:
+    local = timezone.localtime(at)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
 def absence_advice(*, school_class, day: datetime.date, today: datetime.date, student_ids) -> dict[int, dict]:
     """For each unexcused absentee of a class's day: the run so far, the next step, and the last
     contact with the guardian recorded on the open case (it stays through corrections)."""
@@ -459,7 +464,7 @@ def absence_advice(*, school_class, day: datetime.date, today: datetime.date, st
         contact = contacts.get(case.pk) if case else None
         out[sid] = {
             "days": n, "step": step, "case_id": case.pk if case else None,
-            "contact": (f"已联系家长：{timezone.localtime(contact.at):%m月%d日 %H:%M} {contact.get_method_display()}，"
+            "contact": (f"已联系家长：{_month_day_time(contact.at)} {contact.get_method_display()}，"
                         f"联系到{contact.reached}" + (f"（{contact.result}）" if contact.result else "")) if contact else "",
         }
     return out

@@ -207,6 +207,6 @@ def test_a_contact_recorded_stays_on_the_roll_call_after_the_teacher_corrects_th
     late = Student.objects.get(school_class=class_1, name="王小明").pk
     r = client.post(url(class_1, MONDAY), {f"m_{pk}": "truant", f"m_{late}": "late"}, follow=True)
     html = r.content.decode()
-    assert "已联系家长：09月29日 09:40 电话，联系到母亲（孩子在家，明天送来）" in html
+    assert "已联系家长：9月29日 09:40 电话，联系到母亲（孩子在家，明天送来）" in html
     assert list(Case.objects.filter(student_id=pk).values_list("pk", "is_open")) == [(case.pk, True)]
     assert case.contacts.count() == 1

@@ -30,24 +30,28 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [before.get(k), after.get(k)] for k in after if before.get(k) != after.get(k)}
 
 
+def _is(obj, label: str) -> bool:
+    """Whether `obj` is an instance of the model `label` ("org.student"), known by name: the
+    audit trail sits below the apps whose rows it records and imports none of them."""
+    return isinstance(obj, models.Model) and obj._meta.label_lower == label
+
+
 def _scope(obj: models.Model | None) -> dict[str, int | None]:
     """The county, school and student keys of an object, found by convention."""
     scope: dict[str, int | None] = {"county_id": None, "school_id": None, "student_id": None}
     if obj is None:
         return scope
-    from baoxue.org.models import County, School, Student
-
-    if isinstance(obj, County):
+    if _is(obj, "org.county"):
         return {"county_id": obj.pk, "school_id": None, "student_id": None}
-    if isinstance(obj, Student):
+    if _is(obj, "org.student"):
         return {"county_id": obj.county_id, "school_id": obj.school_id, "student_id": obj.pk}
-    if isinstance(obj, School):
+    if _is(obj, "org.school"):
         return {"county_id": obj.county_id, "school_id": obj.pk, "student_id": None}
     student = getattr(obj, "student", None)
-    if isinstance(student, Student):
+    if _is(student, "org.student"):
         return {"county_id": student.county_id, "school_id": student.school_id, "student_id": student.pk}
     school = getattr(obj, "school", None)
-    if isinstance(school, School):
+    if _is(school, "org.school"):
         return {"county_id": school.county_id, "school_id": school.pk, "student_id": None}
     scope["county_id"] = getattr(obj, "county_id", None)
     return scope

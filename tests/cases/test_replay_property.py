@@ -19,7 +19,7 @@ from baoxue.calendar.models import Closure
 from baoxue.calendar.services import closure_add, closure_remove
 from baoxue.cases.escalation import escalate
 from baoxue.cases.models import Case, Evaluation, Outcome
-from baoxue.org.models import RegistryStatus, Student
+from baoxue.org.models import RegistryStatus, Student, Term
 from tests.conftest import make_student
 
 D = dt.date
@@ -28,8 +28,9 @@ MARKS = [None, "truant", "truant", "unknown", "sick", "late"]
 
 
 @pytest.fixture
-def world(people, school, term):
-    """Two classes, five students, the school days of 2025-09-22 … 2025-11-07."""
+def world(people, school):
+    """Two classes, five students, a term of the school days of 2025-09-22 … 2025-11-07."""
+    Term.objects.create(school=school, name="2025-2026-1", start=D(2025, 9, 22), end=D(2025, 11, 7))
     kids = [make_student(school, people["c71"], n, i) for i, n in enumerate(["甲", "乙", "丙"], start=11)]
     kids += [make_student(school, people["c72"], n, i) for i, n in enumerate(["丁", "戊"], start=21)]
     days = workdays.school_days(school, D(2025, 9, 22), D(2025, 11, 7))

@@ -38,10 +38,16 @@ class RollCallRow:
 class RollCallForm(forms.Form):
     """One radio group and one reason box per student; 到校 unless a mark was chosen."""
 
-    def __init__(self, *args, students, initial_marks: dict[int, tuple[str, str]], notes=None, **kwargs):
+    def __init__(self, *args, students, initial_marks: dict[int, tuple[str, str]], notes=None, off_list=(),
+                 seen_initial=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.students = list(students)
         self.notes = notes or {}
+        # Students of the class not on the list (辍学, 学籍异动办理中): a tick if seen at school.
+        self.off_list = list(off_list)
+        for s in self.off_list:
+            self.fields[f"seen_{s.pk}"] = forms.BooleanField(label=s.name, required=False,
+                                                             initial=s.pk in set(seen_initial))
         for s in self.students:
             mark, reason = initial_marks.get(s.pk, (PRESENT, ""))
             self.fields[f"m_{s.pk}"] = forms.ChoiceField(
@@ -61,6 +67,12 @@ class RollCallForm(forms.Form):
             if mark != PRESENT:
                 marks[s.pk] = (mark, (self.cleaned_data.get(f"r_{s.pk}") or "").strip())
         return marks
+
+    def seen(self) -> set[int]:
+        return {s.pk for s in self.off_list if self.cleaned_data.get(f"seen_{s.pk}")}
+
+    def seen_fields(self):
+        return [(s, self[f"seen_{s.pk}"]) for s in self.off_list]
 
     def absent_count(self) -> int:
         return sum(1 for row in self.rows() if row.value in ABSENT_MARKS)

@@ -37,9 +37,13 @@ def not_listed_students(school_class: SchoolClass) -> list[int]:
 
 @transaction.atomic
 def roll_call_submit(*, actor, school_class: SchoolClass, date: datetime.date,
-                     marks: dict[int, tuple[str, str]]) -> RollCall:
+                     marks: dict[int, tuple[str, str]], seen: set[int] | None = None) -> RollCall:
     """点名: everyone present by default; `marks` maps the absentees (and late/early) to
-    (mark, reason). Re-submitting a day replaces that day's marks of the class."""
+    (mark, reason). Re-submitting a day replaces that day's marks of the class.
+
+    `seen`: students of the class off the list (a dropout, a pending transfer) whom the head
+    teacher saw at school that day; nobody else is taken to have seen them. None leaves what was
+    recorded for them as it is."""
     school = school_class.school
     if date > timezone.localdate():
         raise ValidationError("不能为将来的日期点名")
@@ -89,6 +93,9 @@ def roll_call_submit(*, actor, school_class: SchoolClass, date: datetime.date,
             changes={"mark": [old.get_mark_display() if old else "到校", Mark(new[0]).label if new else "到校"]},
             note="更正点名" if not created else "点名",
         ))
+    if seen is not None:
+        changed |= _record_seen(school_class=school_class, date=date, not_listed=not_listed, seen=seen, user=user,
+                                audits=audits)
     AuditEntry.objects.bulk_create(audits)
     audit_record(actor=actor, action=Action.CREATE if created else Action.UPDATE, obj=roll_call, scope_from=school,
                  note=f"{school_class} {date} 点名：缺勤/迟到早退 {len(marks)} 人")
@@ -96,6 +103,35 @@ def roll_call_submit(*, actor, school_class: SchoolClass, date: datetime.date,
     # the students whose marks changed.
     signals.announce(school=school, since=date, student_ids=changed, class_ids={school_class.pk} if created else ())
     return roll_call
+
+
+def _record_seen(*, school_class: SchoolClass, date: datetime.date, not_listed: list[int], seen: set[int], user,
+                 audits: list) -> set[int]:
+    """到校 records of the students off the list whom the head teacher saw (and none for the others)."""
+    school = school_class.school
+    unknown = set(seen) - set(not_listed)
+    if unknown:
+        raise ValidationError("勾选“今天到校”的学生不是本班名单外的学生")
+    existing = {r.student_id: r for r in AttendanceRecord.objects.filter(student_id__in=not_listed, date=date)
+                .select_related("student")}
+    names = dict(Student.objects.filter(pk__in=not_listed).values_list("pk", "name"))
+    changed = set()
+    for sid in not_listed:
+        old = existing.get(sid)
+        if sid in seen and old is None:
+            AttendanceRecord.objects.create(county_id=school.county_id, school=school, student_id=sid, date=date,
+                                            mark=Mark.PRESENT, recorded_by=user)
+        elif sid not in seen and old is not None and old.mark == Mark.PRESENT:
+            old.delete()
+        else:
+            continue
+        changed.add(sid)
+        audits.append(AuditEntry(
+            actor=user, actor_label="" if user else "系统", action=Action.UPDATE, object_type="attendancerecord",
+            object_repr=f"{names[sid]} {date} 考勤", county_id=school.county_id, school_id=school.pk, student_id=sid,
+            changes={"mark": ["—", Mark.PRESENT.label] if sid in seen else [Mark.PRESENT.label, "—"]},
+            note="点名名单外的学生：班主任见到到校" if sid in seen else "点名名单外的学生：取消“到校”"))
+    return changed
 
 
 @transaction.atomic

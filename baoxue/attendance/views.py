@@ -153,6 +153,10 @@ def roll_call(request, class_pk, day: datetime.date | None = None):
     can_submit = "refusal" not in ctx
 
     students = list(roll_call_students(school_class))
+    off_list = list(Student.objects.filter(school_class=school_class).exclude(status=RegistryStatus.IN_SCHOOL)
+                    .order_by("name"))
+    seen_initial = set(AttendanceRecord.objects.filter(student__in=off_list, date=day, mark=Mark.PRESENT)
+                       .values_list("student_id", flat=True))
     existing = {r.student_id: r for r in AttendanceRecord.objects.filter(student__in=students, date=day)
                 .select_related("recorded_by", "student")}
     leaves = {lv.student_id: lv for lv in LeaveRequest.objects.filter(
@@ -169,11 +173,12 @@ def roll_call(request, class_pk, day: datetime.date | None = None):
         if not can_submit:
             messages.error(request, ctx["refusal"])
             return redirect("roll_call", class_pk=school_class.pk, day=day)
-        form = RollCallForm(request.POST, students=students, initial_marks=initial, notes=notes)
+        form = RollCallForm(request.POST, students=students, initial_marks=initial, notes=notes, off_list=off_list,
+                            seen_initial=seen_initial)
         if form.is_valid():
             marks = form.marks()
             try:
-                roll_call_submit(actor=user, school_class=school_class, date=day, marks=marks)
+                roll_call_submit(actor=user, school_class=school_class, date=day, marks=marks, seen=form.seen())
             except ValidationError as e:
                 messages.error(request, "没有提交：" + "；".join(e.messages))
             else:
@@ -189,7 +194,8 @@ def roll_call(request, class_pk, day: datetime.date | None = None):
         else:
             messages.error(request, "没有提交：请检查标红的学生")
     else:
-        form = RollCallForm(students=students, initial_marks=initial, notes=notes)
+        form = RollCallForm(students=students, initial_marks=initial, notes=notes, off_list=off_list,
+                            seen_initial=seen_initial)
 
     records = list(existing.values())
     by_mark = Counter(r.mark for r in records)

@@ -197,3 +197,19 @@ def _school_days(school, start, end):
     from baoxue.calendar import workdays
 
     return workdays.school_days(school, start, end)
+
+
+def test_a_head_teacher_who_sees_a_dropout_at_school_raises_the_flag(diary, students, school, people):
+    zs = students["zhangsan"]
+    days = _school_days(school, WEEK[0], D(2025, 10, 31))
+    for day in days[:16]:
+        diary.day(day, absent=[zs])
+    assert Case.objects.get(student=zs).stage == Stage.DROPOUT
+    roll_call_submit(actor=diary.actor, school_class=people["c71"], date=days[16], marks={}, seen={zs.pk})
+    escalate(day=days[16], schools=[school])
+    case = Case.objects.get(student=zs)
+    assert (case.is_open, case.seen_at_school_on) == (True, days[16])
+    # She ticked the wrong name: unticking takes the flag back.
+    roll_call_submit(actor=diary.actor, school_class=people["c71"], date=days[16], marks={}, seen=set())
+    case.refresh_from_db()
+    assert case.seen_at_school_on is None and case.unexcused_days == 17

@@ -210,3 +210,18 @@ def test_a_contact_recorded_stays_on_the_roll_call_after_the_teacher_corrects_th
     assert "已联系家长：9月29日 09:40 电话，联系到母亲（孩子在家，明天送来）" in html
     assert list(Case.objects.filter(student_id=pk).values_list("pk", "is_open")) == [(case.pk, True)]
     assert case.contacts.count() == 1
+
+
+def test_students_off_the_list_can_be_ticked_as_seen_at_school(login, org, class_1, today):
+    """A dropout is not on the roll call; the head teacher who sees him ticks 今天到校."""
+    from baoxue.org.models import RegistryStatus, Student
+
+    Student.objects.filter(pk=org.student_1.pk).update(status=RegistryStatus.DROPPED_OUT, status_since=MONDAY)
+    client = login(org.head_teacher_1)
+    html = client.get(url(class_1, MONDAY)).content.decode()
+    assert "名单外的本班学生" in html and f'name="seen_{org.student_1.pk}"' in html
+    assert f'name="m_{org.student_1.pk}"' not in html
+    client.post(url(class_1, MONDAY), {f"seen_{org.student_1.pk}": "on"})
+    assert AttendanceRecord.objects.get(student=org.student_1, date=MONDAY).mark == "present"
+    client.post(url(class_1, MONDAY), {})
+    assert not AttendanceRecord.objects.filter(student=org.student_1, date=MONDAY).exists()

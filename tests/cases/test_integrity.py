@@ -213,3 +213,18 @@ def test_a_head_teacher_who_sees_a_dropout_at_school_raises_the_flag(diary, stud
     roll_call_submit(actor=diary.actor, school_class=people["c71"], date=days[16], marks={}, seen=set())
     case.refresh_from_db()
     assert case.seen_at_school_on is None and case.unexcused_days == 17
+
+
+def test_a_corrected_file_for_an_earlier_day_keeps_every_open_case(absent_week, students, people, tmp_path):
+    """The gate system's corrected export of Tuesday, with an unrelated change (李四 late): the
+    open case of 张三 keeps its identity, days and records."""
+    from tests.cases.test_import_attendance import write
+
+    case = absent_week
+    _records(case, people["users"]["office"])
+    path = write(tmp_path / "门禁更正.xlsx", [[str(WEEK[1]), students["zhangsan"].registry_no, "旷课", ""],
+                                             [str(WEEK[1]), students["lisi"].registry_no, "迟到", ""]])
+    call_command("import_attendance", path, stdout=io.StringIO())
+    assert list(Case.objects.filter(student=students["zhangsan"]).values_list("pk", "is_open", "unexcused_days")) == [
+        (case.pk, True, 5)]
+    assert case.attempts.count() == 1 and not Case.objects.filter(student=students["lisi"]).exists()

@@ -9,11 +9,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from baoxue.calendar import selectors, services, workdays
+from baoxue.calendar.models import Closure
 from baoxue.org.models import Term
 from baoxue.org.services import term_add
 
@@ -134,6 +135,23 @@ def closure_add(request):
         messages.error(request, "该日已登记停课。")
         return redirect("calendar_home")
     messages.success(request, f"已登记停课：{form.cleaned_data['date']} {form.cleaned_data['reason']}")
+    return redirect("calendar_home")
+
+
+@login_required
+@require_POST
+def closure_remove(request, pk):
+    """A closure entered by mistake: the day is a school day again (13510 counts it again)."""
+    closure = get_object_or_404(Closure, pk=pk)
+    editor = selectors.can_edit_calendar(request.user)
+    own = closure.school_id is not None and selectors.closure_schools(request.user).filter(pk=closure.school_id).exists()
+    county = closure.school_id is None and editor and (
+        selectors.is_admin(request.user)
+        or any(m.role == "county" and m.county_id == closure.county_id for m in selectors.memberships(request.user)))
+    if not (own or county):
+        raise Http404("没有找到该停课日")
+    services.closure_remove(actor=request.user, closure=closure)
+    messages.success(request, f"已删除停课日 {closure.date}：这一天恢复为在校日，13510 按考勤重新计算。")
     return redirect("calendar_home")
 
 

@@ -48,3 +48,26 @@ def test_the_office_adds_a_term(org, login):
     login(org.office).post("/calendar/terms/", {"school": org.school.pk, "name": "2025-2026-2",
                                                  "start": "2026-02-23", "end": "2026-07-03"})
     assert Term.objects.filter(school=org.school, name="2025-2026-2").exists()
+
+
+def test_the_office_removes_a_closure_entered_by_mistake_and_13510_counts_the_day_again(org, login):
+    import datetime
+
+    from baoxue.attendance.services import roll_call_submit
+    from baoxue.calendar.models import Closure
+    from baoxue.cases.escalation import escalate
+    from baoxue.cases.models import Case
+
+    days = [datetime.date(2025, 9, 22), datetime.date(2025, 9, 23), datetime.date(2025, 9, 24)]
+    for day in days:
+        roll_call_submit(actor=org.head_teacher_1, school_class=org.class_1, date=day,
+                         marks={org.student_1.pk: ("truant", "")})
+    escalate(day=days[-1], schools=[org.school])
+    client = login(org.office)
+    client.post("/calendar/closures/", {"school": org.school.pk, "date": "2025-09-23", "reason": "运动会"})
+    assert Case.objects.get(student=org.student_1).unexcused_days == 2
+    closure = Closure.objects.get(date=days[1])
+    assert login(org.head_teacher_1).post(f"/calendar/closures/{closure.pk}/remove/").status_code == 404
+    login(org.office).post(f"/calendar/closures/{closure.pk}/remove/")
+    assert not Closure.objects.exists()
+    assert Case.objects.get(student=org.student_1).unexcused_days == 3

@@ -234,7 +234,7 @@ def on_roll(student: dict, day: datetime.date) -> bool:
             or (student["status_since"] is not None and day < student["status_since"]))
 
 
-STUDENT_VALUES = ("id", "school_class_id", "status", "status_since", "school_class__head_teacher_id")
+STUDENT_VALUES = ("id", "name", "school_class_id", "status", "status_since", "school_class__head_teacher_id")
 
 
 def evaluate_day(school: School, day: datetime.date, *, force: bool = False) -> dict:

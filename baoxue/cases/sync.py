@@ -12,6 +12,7 @@ from baoxue.audit.models import Action
 from baoxue.audit.services import audit_record
 from baoxue.cases import services
 from baoxue.cases.models import Case, Outcome, Stage, Task
+from baoxue.org.models import Student
 
 # The fields of a case that attendance decides.
 RUN_FIELDS = ("first_absent_on", "last_absent_on", "unexcused_days", "stage", "suspected_on", "persuasion_due",
@@ -29,7 +30,9 @@ class Writer:
         self.actor_label = actor_label
         self.note = note
 
-    def _audit(self, scope, **kwargs) -> None:
+    def _audit(self, case: Case, **kwargs) -> None:
+        # The student's keys are on the case: no read of the student per row.
+        scope = Student(pk=case.student_id, county_id=case.county_id, school_id=case.school_id)
         audit_record(actor=None, actor_label=self.actor_label, scope_from=scope, note=kwargs.pop("note", self.note),
                      **kwargs)
 
@@ -50,10 +53,14 @@ class Writer:
             case.closed_by, case.close_note = None, ""
         changes = {} if old is None else {f: [old[f], getattr(case, f)] for f in RUN_FIELDS if old[f] != getattr(case, f)}
         if old is None or changes:
-            case.save()
+            if old is None:
+                case.save()
+            else:
+                case.save(update_fields=[f for f in RUN_FIELDS if f in changes] + ["closed_by", "close_note"])
             note = f"无正当原因未到校，{state.first_absent_on} 起" if old is None else self.note
-            self._audit(case.student, action=Action.CREATE if old is None else Action.UPDATE, obj=case,
-                        changes=changes or None, note=note)
+            self._audit(case, action=Action.CREATE if old is None else Action.UPDATE, obj=case,
+                        object_repr=f"{student['name']} {case.first_absent_on} 起连续缺勤", changes=changes or None,
+                        note=note)
         was_dropout = old is not None and old["stage"] == Stage.DROPOUT
         if case.stage == Stage.DROPOUT and not was_dropout:
             services.dropout_followups(case=case, actor=None, actor_label=self.actor_label)
@@ -70,8 +77,7 @@ class Writer:
                 task = Task.objects.create(case=case, county_id=case.county_id, school_id=case.school_id, kind=kind,
                                            opened_on=opened_on, due_on=due_on, closed_on=closed_on,
                                            assignee_id=student.get("school_class__head_teacher_id"))
-                self._audit(case.student, action=Action.CREATE, obj=task,
-                            note=f"{task.get_kind_display()}，截止 {due_on}")
+                self._audit(case, action=Action.CREATE, obj=task, note=f"{task.get_kind_display()}，截止 {due_on}")
                 continue
             old = (task.opened_on, task.due_on, task.closed_on, task.cancelled_on)
             if task.done_on is None:
@@ -79,14 +85,14 @@ class Writer:
             task.cancelled_on = None
             if (task.opened_on, task.due_on, task.closed_on, task.cancelled_on) != old:
                 task.save()
-                self._audit(case.student, action=Action.UPDATE, obj=task,
+                self._audit(case, action=Action.UPDATE, obj=task,
                             changes={"due_on": [old[1], task.due_on], "state": [_task_state(*old[2:]), "restored"]})
         today = timezone.localdate()
         for kind, task in existing.items():
             if kind not in state.tasks and task.cancelled_on is None and task.done_on is None:
                 task.cancelled_on = task.closed_on = today
                 task.save(update_fields=["cancelled_on", "closed_on"])
-                self._audit(case.student, action=Action.UPDATE, obj=task,
+                self._audit(case, action=Action.UPDATE, obj=task,
                             changes={"state": ["open", "cancelled"]}, note="考勤更正后连续缺勤未到这一天：待办撤销")
 
     def withdraw(self, case: Case, on: datetime.date) -> Case:
@@ -99,7 +105,7 @@ class Writer:
         case.closed_by, case.close_note = None, f"考勤更正后这段连续缺勤不存在（{self.note}）"[:200]
         case.save()
         Task.objects.filter(case=case, done_on__isnull=True, closed_on__isnull=True).update(closed_on=on)
-        self._audit(case.student, action=Action.UPDATE, obj=case,
+        self._audit(case, action=Action.UPDATE, obj=case,
                     changes={"state": ["open" if old[0] else "closed", "closed"], "outcome": [old[1] or None, Outcome.CORRECTED]})
         return case
 

@@ -59,7 +59,8 @@ def _stage_at_least(case: Case, stage: str) -> bool:
 
 
 def case_open(*, student_id: int, school: School, run_days: list[datetime.date]) -> Case:
-    """第1天: a run of unexcused absence begins (called by the daily job)."""
+    """A case opened by a person's finding rather than by attendance (a primary graduate who did
+    not enrol); the daily job opens its cases through `baoxue.cases.sync`."""
     case = Case.objects.create(
         county_id=school.county_id, school=school, student_id=student_id, rules=rules_for(school.county_id),
         first_absent_on=run_days[0], last_absent_on=run_days[-1], unexcused_days=0,

@@ -234,7 +234,7 @@ class _AttendanceBuilder:
             self.result.warnings.append(
                 f"{len(self.skipped)} 段连续缺勤未生成：它们第{self.rules.visit_day}天（{first.isoformat()} 起）的家访待办"
                 f"要查之后 40 天的在校日，跨入尚无工作日历的 {first.year + 1} 年，每日预警任务会出错"
-                f"（baoxue.cases.services._next_school_day 未处理 CalendarMissing）")
+                f"（baoxue.cases.escalation.home_visit_due 查不到日历）")
         self._write_attendance(marks, leaves)
         self._replay(all_days)
         self._count()

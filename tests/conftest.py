@@ -101,3 +101,21 @@ def term(school):
 
     return Term.objects.create(school=school, name="2025-2026-1", start=datetime.date(2025, 9, 1),
                                end=datetime.date(2026, 1, 23))
+
+
+def delete_everything() -> None:
+    """Empty the database of everything the demo builds, rows that protect others first (a
+    registry change its case and student; cases, with their records, and attendance the
+    students, classes and accounts they refer to)."""
+    from baoxue.attendance.models import AttendanceRecord, FileDay, LeaveRequest, RollCall
+    from baoxue.audit.models import AuditEntry
+    from baoxue.cases.models import Case, Evaluation, Rules
+    from baoxue.org.models import (FamilyMember, KeyGroupMembership, LeadershipGroup, LeadershipMember, Mentorship,
+                                   Term)
+    from baoxue.registry.models import RegistryChange
+
+    for model in (RegistryChange, Case, Rules, Evaluation, AttendanceRecord, LeaveRequest, RollCall, FileDay,
+                  Mentorship, KeyGroupMembership, FamilyMember, Student, LeadershipMember, LeadershipGroup,
+                  Membership, SchoolClass, Grade, Term, School, Township, County, AuditEntry):
+        model.objects.all().delete()
+    get_user_model().objects.all().delete()

@@ -639,6 +639,34 @@ class _AttendanceBuilder:
         self._attempt(plot, days[index + 1], "home_visit", ("teacher", "cadre"), "家中老人生病无人照顾",
                       f"家长答应{_when(days[index + 1], back)}送孩子返校", "村委会协调亲戚照看老人")
 
+    def _story_transfer_pending(self, school, days, n) -> None:
+        """A 疑似辍学 case whose student the registry clerk then records as 转出 (a transfer
+        recorded is not a transfer done): the case stays open, 学籍异动办理中, until 国网."""
+        before = set(self.plots)
+        self._story_suspected(school, days, n, 1)
+        new = [self.plots[k] for k in set(self.plots) - before]
+        if not new or n < 2:
+            return
+        kid, day = new[0].kid, days[n - 2]
+
+        def event():
+            from baoxue.registry.changes import registry_change_record
+
+            student = Student.objects.get(pk=kid.id)
+            registry_change_record(actor=self._office(kid), student=student, change_type="transfer_out", date=day,
+                                   reason="家长称随父母外出务工，已联系外地学校", scope="cross_province",
+                                   other_school=f"{kid.away_place or '广东东莞'}某初级中学")
+        new[0].events.append((day, event))
+
+    def _story_seen(self, school, days, n, start: int) -> None:
+        """A dropout the head teacher saw at school on the last school day (到校, off the roll
+        call): the office is asked whether to arrange 复学."""
+        before = set(self.plots)
+        self._story_dropout(school, days, n, start, False)
+        new = [self.plots[k] for k in set(self.plots) - before]
+        if new and n:
+            new[0].marks[days[-1]] = (Mark.PRESENT, "到校找班主任，说想回来上学")
+
     def _form(self, plot: _Plot, day: date, data: dict) -> None:
         kid = plot.kid
 
@@ -851,6 +879,8 @@ STORIES: dict[int, tuple[tuple, ...]] = {
         ("visit", 4, True),
         ("suspected", 2),
         ("returned", 9, 3),
+        ("transfer_pending",),  # 转出 recorded mid-case: 学籍异动办理中
+        ("seen", 1),  # a dropout seen at school: 办理复学？
     ),
     4: (
         ("contact", 1, True),

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from tests.conftest import delete_everything
 from baoxue.attendance.models import EXCUSED, UNEXCUSED, AttendanceRecord, FileDay, LeaveRequest, Mark, RollCall
 from baoxue.audit.models import AuditEntry
 from baoxue.calendar import workdays
@@ -87,14 +88,6 @@ def _everything() -> list:
     for r in RollCall.objects.select_related("school_class__grade", "school"):
         rows.append(("roll call", r.school.code, str(r.school_class), r.date))
     return sorted(rows, key=repr)
-
-
-def _delete_everything() -> None:
-    for model in (Case, Rules, Evaluation, AttendanceRecord, LeaveRequest, RollCall, FileDay,
-                  Mentorship, KeyGroupMembership, FamilyMember, Student, LeadershipMember, LeadershipGroup,
-                  Membership, SchoolClass, Grade, Term, School, Township, County, AuditEntry):
-        model.objects.all().delete()
-    User.objects.all().delete()
 
 
 def test_roll_calls_cover_five_weeks_up_to_the_last_school_day(demo):
@@ -222,8 +215,12 @@ def test_dropouts_are_in_the_ledger_with_the_form_and_both_reports(demo):
         assert case.student.status == RegistryStatus.DROPPED_OUT and case.dropout_on <= LAST_SCHOOL_DAY
         assert case.form.data["attempts"] and case.form.data["whereabouts"]
         assert set(case.reports.values_list("recipient", flat=True)) == {"township", "county"}
-        # A dropout is no longer on the roll after the day they were reported.
-        assert not AttendanceRecord.objects.filter(student=case.student, date__gt=case.dropout_on).exists()
+        # A dropout is no longer on the roll after the day they were reported: nobody marks them,
+        # except the head teacher who saw one at school (到校), which the office is asked about.
+        after = AttendanceRecord.objects.filter(student=case.student, date__gt=case.dropout_on)
+        assert not after.exclude(mark="present").exists()
+        assert (case.seen_at_school_on is not None) == after.exists()
+    assert any(c.seen_at_school_on for c in dropouts)
     not_returned = next(c for c in dropouts if c.dropout_cause == DropoutCause.NOT_RETURNED)
     assert not_returned.dropout_on > not_returned.persuasion_due
     assert not_returned.attempts.count() >= 3
@@ -265,6 +262,6 @@ def test_the_summary_counts_cases_by_stage(demo):
 def test_the_same_seed_gives_the_same_cases(demo):
     first = _everything()
     assert len([row for row in first if row[0] == "case"]) == Case.objects.count() >= 20
-    _delete_everything()
+    delete_everything()
     build_demo(seed=2025, today=TODAY)
     assert _everything() == first

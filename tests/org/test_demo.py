@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
+from tests.conftest import delete_everything
 from baoxue.attendance.models import AttendanceRecord, FileDay, LeaveRequest, RollCall
 from baoxue.audit.models import AuditEntry
 from baoxue.cases.models import Case, Evaluation, Rules
@@ -50,16 +51,6 @@ def demo(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
         yield build_demo(seed=2025, today=TODAY)
         transaction.set_rollback(True)
-
-
-def _delete_everything() -> None:
-    # Cases (with their tasks, records, persuaders, forms and reports) and attendance first:
-    # they protect the students, classes and accounts they refer to.
-    for model in (Case, Rules, Evaluation, AttendanceRecord, LeaveRequest, RollCall, FileDay,
-                  Mentorship, KeyGroupMembership, FamilyMember, Student, LeadershipMember, LeadershipGroup,
-                  Membership, SchoolClass, Grade, Term, School, Township, County, AuditEntry):
-        model.objects.all().delete()
-    User.objects.all().delete()
 
 
 def _fingerprint() -> str:
@@ -278,13 +269,13 @@ def test_the_bulk_part_is_one_audit_row(demo):
 
 
 def test_it_is_deterministic_for_a_seed(demo):
-    _delete_everything()
+    delete_everything()
     build_demo(seed=7, today=TODAY)
     first = _fingerprint()
-    _delete_everything()
+    delete_everything()
     build_demo(seed=7, today=TODAY)
     assert _fingerprint() == first
-    _delete_everything()
+    delete_everything()
     build_demo(seed=8, today=TODAY)
     assert _fingerprint() != first
 
@@ -314,7 +305,7 @@ def test_the_command_skips_with_if_empty_and_lists_logins(demo):
 
 
 def test_the_command_builds_and_prints_the_logins(demo):
-    _delete_everything()
+    delete_everything()
     out = StringIO()
     call_command("demo", "--seed", "3", stdout=out)
     text = out.getvalue()

@@ -7,7 +7,7 @@ urlpatterns = [
          name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("audit/", include("baoxue.audit.urls")),
+    path("audit/", include("baoxue.org.urls_audit")),
     path("attendance/", include("baoxue.attendance.urls")),
     path("cases/", include("baoxue.cases.urls")),
     path("calendar/", include("baoxue.calendar.urls")),

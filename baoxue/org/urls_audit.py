@@ -1,6 +1,6 @@
 from django.urls import path
 
-from baoxue.audit import views
+from baoxue.org import audit_log as views
 
 urlpatterns = [
     path("", views.entry_list, name="audit_list"),

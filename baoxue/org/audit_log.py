@@ -1,4 +1,7 @@
-"""The audit trail page: filter, read and export; nothing here changes or deletes a row."""
+"""The audit trail page: filter, read and export; nothing here changes or deletes a row.
+
+The trail itself (`baoxue.audit`) sits below every app; its page lives here because who may
+read which rows is a question of roles and scopes, which are org's."""
 
 import io
 

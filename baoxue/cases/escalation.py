@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from baoxue.attendance.selectors import (
-    EXCUSED_DAY,
     NOT_SEEN_DAY,
     PRESENT_DAY,
     UNEXCUSED_DAY,

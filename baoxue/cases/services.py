@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from baoxue.audit.models import Action
 from baoxue.audit.services import audit_record
-from baoxue.calendar import workdays
 from baoxue.cases.models import (
     STAGE_ORDER,
     Case,

@@ -10,20 +10,17 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from tests.conftest import delete_everything
-from baoxue.attendance.models import EXCUSED, UNEXCUSED, AttendanceRecord, FileDay, LeaveRequest, Mark, RollCall
-from baoxue.audit.models import AuditEntry
+from baoxue.attendance.models import EXCUSED, UNEXCUSED, AttendanceRecord, LeaveRequest, Mark, RollCall
 from baoxue.calendar import workdays
 from baoxue.cases.escalation import escalate, evaluate_day
 from baoxue.cases.models import (
     STAGE_ORDER,
     Case,
     DropoutCause,
-    Evaluation,
     Outcome,
     Persuader,
     PersuasionAttempt,
     Report,
-    Rules,
     Stage,
     Task,
 )
@@ -31,20 +28,10 @@ from baoxue.cases.selectors import case_json, cases_for_user, reports_for_user, 
 from baoxue.demo.county import build_demo
 from baoxue.demo.management.commands.demo import summary
 from baoxue.org.models import (
-    County,
-    FamilyMember,
-    Grade,
-    KeyGroupMembership,
-    LeadershipGroup,
-    LeadershipMember,
-    Membership,
-    Mentorship,
     RegistryStatus,
     School,
     SchoolClass,
     Student,
-    Term,
-    Township,
 )
 
 pytestmark = pytest.mark.django_db

@@ -180,7 +180,7 @@ def test_a_dropout_keeps_counting_and_one_seen_at_school_raises_a_flag(diary, st
 
 
 def test_escalate_warns_for_every_case_whose_deadline_cannot_be_computed(diary, students, school, people):
-    zs, ls = students["zhangsan"], students["lisi"]
+    zs = students["zhangsan"]
     CalendarDay.objects.filter(date__year=2026).delete()
     CalendarYear.objects.filter(year=2026).delete()
     december = [d for d in _school_days(school, D(2025, 12, 15), D(2025, 12, 31))][-5:]

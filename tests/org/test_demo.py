@@ -16,9 +16,9 @@ from django.core.management.base import CommandError
 from django.db import transaction
 
 from tests.conftest import delete_everything
-from baoxue.attendance.models import AttendanceRecord, FileDay, LeaveRequest, RollCall
+from baoxue.attendance.models import RollCall
 from baoxue.audit.models import AuditEntry
-from baoxue.cases.models import Case, Evaluation, Rules
+from baoxue.cases.models import Case
 from baoxue.lib import idcard
 from baoxue.demo.county import DEMO_PASSWORD, DemoError, build_demo, current_term_name, demo_logins, demo_terms
 from baoxue.org.models import (
@@ -35,7 +35,6 @@ from baoxue.org.models import (
     School,
     SchoolClass,
     Student,
-    Term,
     Township,
 )
 

@@ -159,6 +159,8 @@ LOGOUT_REDIRECT_URL = "login"
 ROLL_CALL_DUE = env("ROLL_CALL_DUE", "09:30")
 
 # Uploads: registry exports of a big school stay well under this.
+# Papers of a 休学 application (scans, photos): PDF, JPG or PNG up to this size.
+APPLICATION_FILE_MAX_MB = envint("APPLICATION_FILE_MAX_MB", "10")
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", str(20 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

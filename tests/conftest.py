@@ -103,6 +103,17 @@ def term(school):
                                end=datetime.date(2026, 1, 23))
 
 
+def approved_application(student, start: datetime.date = datetime.date(2025, 10, 13), *, outcome: str = ""):
+    """A 休学 application as the bureau approved it (or a 残联 decision, with `outcome`), for
+    tests of the register: 休学 and 延缓入学 come only from one."""
+    from baoxue.registry.models import Application
+
+    return Application.objects.create(
+        county=student.county, school=student.school, student=student, state="approved", illness="白血病",
+        kind="disability" if outcome else "suspend", outcome=outcome, start_on=start,
+        ends_on=start.replace(year=start.year + 1) - datetime.timedelta(days=1), submitted_on=start)
+
+
 def delete_everything() -> None:
     """Empty the database of everything the demo builds, rows that protect others first (a
     registry change its case and student; cases, with their records, and attendance the
@@ -112,9 +123,9 @@ def delete_everything() -> None:
     from baoxue.cases.models import Case, Evaluation, Rules
     from baoxue.org.models import (FamilyMember, KeyGroupMembership, LeadershipGroup, LeadershipMember, Mentorship,
                                    Term)
-    from baoxue.registry.models import RegistryChange
+    from baoxue.registry.models import Application, ApplicationFile, RegistryChange, SuspensionRules
 
-    for model in (RegistryChange, Case, Rules, Evaluation, AttendanceRecord, LeaveRequest, RollCall, FileDay,
+    for model in (ApplicationFile, Application, SuspensionRules, RegistryChange, Case, Rules, Evaluation, AttendanceRecord, LeaveRequest, RollCall, FileDay,
                   Mentorship, KeyGroupMembership, FamilyMember, Student, LeadershipMember, LeadershipGroup,
                   Membership, SchoolClass, Grade, Term, School, Township, County, AuditEntry):
         model.objects.all().delete()

@@ -18,6 +18,9 @@ absence_advice = Signal()
 # Asked by a student's attendance page: the student's open case, if any (an object with pk and
 # a label), or None.
 open_case_asked = Signal()
+# Asked by the roll-call page for banners beside students (`student_ids`): each receiver returns
+# {student_id: text}, such as 休学期满未复学 from the registry.
+roll_notes_asked = Signal()
 
 
 def announce(*, school, since: datetime.date, student_ids=(), class_ids=()) -> None:
@@ -36,3 +39,11 @@ def advice(*, school_class, day: datetime.date, today: datetime.date, student_id
 
 def open_case(*, student):
     return next((answer for _, answer in open_case_asked.send(sender=None, student=student) if answer), None)
+
+
+def roll_notes(*, student_ids) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for _, answer in roll_notes_asked.send(sender=None, student_ids=list(student_ids)):
+        for sid, text in (answer or {}).items():
+            found[sid] = f"{found[sid]}；{text}" if sid in found else text
+    return found

@@ -168,6 +168,8 @@ def roll_call(request, class_pk, day: datetime.date | None = None):
         for sid, lv in leaves.items():
             initial.setdefault(sid, (lv.kind, lv.reason))
     notes = {sid: f"已请{lv.get_kind_display()} {_short(lv.start)}–{_short(lv.end)}" for sid, lv in leaves.items()}
+    for sid, text in signals.roll_notes(student_ids=[s.pk for s in students]).items():
+        notes[sid] = f"{text}；{notes[sid]}" if sid in notes else text
 
     if request.method == "POST":
         if not can_submit:

@@ -18,6 +18,7 @@ from django.db.models import Q
 from baoxue.calendar.models import CalendarDay, CalendarYear, Closure
 
 WEEKDAYS = "一二三四五六日"
+SUBMISSION_DAY_OF_MONTH = 20
 
 
 class CalendarMissing(Exception):
@@ -76,6 +77,23 @@ def next_working_day(day: datetime.date) -> datetime.date:
 def on_or_next_working_day(day: datetime.date) -> datetime.date:
     """遇周末或节假日顺延: `day` itself when it is a working day, else the next one."""
     return day if is_working_day(day) else next_working_day(day)
+
+
+def submission_day(year: int, month: int) -> datetime.date:
+    """The month's submission day: "每月20日为各校到教体局报批休学时间(遇周末或节假日顺延)".
+
+    The 20th when it is a working day (a 调休上班 weekend day counts), else the next working day.
+    Raises `CalendarMissing` when the calendar lacks the year."""
+    return on_or_next_working_day(datetime.date(year, month, SUBMISSION_DAY_OF_MONTH))
+
+
+def next_submission_day(today: datetime.date) -> datetime.date:
+    """The first submission day on or after `today`: this month's if it is not past, else next month's."""
+    day = submission_day(today.year, today.month)
+    if today <= day:
+        return day
+    year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+    return submission_day(year, month)
 
 
 def working_days_left(today: datetime.date, deadline: datetime.date) -> int:

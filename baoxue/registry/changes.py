@@ -28,7 +28,7 @@ from baoxue.audit.services import audit_record
 from baoxue.calendar import workdays
 from baoxue.org import selectors as org_selectors
 from baoxue.org.models import RegistryStatus, Student
-from baoxue.registry.models import ChangeType, RegistryChange
+from baoxue.registry.models import Application, ChangeType, RegistryChange
 
 S = RegistryStatus
 
@@ -56,7 +56,14 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     ChangeType.REPEAT: (frozenset({S.IN_SCHOOL}), S.IN_SCHOOL),
     ChangeType.SKIP: (frozenset({S.IN_SCHOOL}), S.IN_SCHOOL),
     ChangeType.DEFER: (frozenset({S.IN_SCHOOL}), S.DEFERRED),
+    # 休学期满未复学: recorded by the daily job; the student is on the roll call again, and the
+    # 复学 is this record's processing in 国网 and 省网.
+    ChangeType.EXPIRE: (frozenset({S.SUSPENDED}), S.IN_SCHOOL),
 }
+# Only an application (`baoxue.registry.suspensions`) records these: 未按以上程序操作的不予审批.
+BY_APPLICATION = (ChangeType.SUSPEND, ChangeType.DEFER, ChangeType.EXPIRE)
+# 复学 follows the 国网-first rule; so does the processing of a 休学期满.
+RESUMPTIONS = (ChangeType.RESUME, ChangeType.EXPIRE)
 
 # Departures: the student leaves the roll call. Recorded while a 13510 case is open, the case
 # stays open (学籍异动办理中) until the change is completed in 国网, then closes with this outcome.
@@ -67,6 +74,14 @@ DEPARTURE_OUTCOMES = {
 
 SUSPENDED_NO_TRANSFER = "休学期间不能办理转学"
 NO_EXPULSION = "义务教育阶段学校不得开除或勒令退学学生：学籍异动中没有“开除”“退学”"
+WHERE_TO_APPLY = {
+    ChangeType.SUSPEND: ("休学须按程序报教体局审批：请在“学籍异动 → 休学申请”为该学生填写休学申请，材料齐全后随每月20日"
+                         "（遇周末或节假日顺延）的批次报教体局，批准并在国网办理后由系统登记休学（未按程序操作的不予审批）"),
+    ChangeType.DEFER: ("延缓入学须经县残联评估：请在“学籍异动 → 休学申请”为该学生登记报县残联、专家委员会评估和决定，"
+                       "由系统登记延缓入学"),
+    ChangeType.EXPIRE: "休学期满由系统在期满后自动登记，不能手工登记",
+}
+WHERE_TO_RESUME = "该学生的休学记录在“学籍异动 → 休学申请”中：请在休学记录页办理复学（须监护人复学申请和医院复课证明）"
 RESUME_NATIONAL_FIRST = "省网办理复学时需上传国网复学成功截图：请先在国网办结复学并上传成功截图"
 
 SYSTEMS = {"national": "国网", "provincial": "省网"}
@@ -104,24 +119,38 @@ def _check_transition(student: Student, change_type: str) -> str:
 
 @transaction.atomic
 def registry_change_record(*, actor, student: Student, change_type: str, date: datetime.date, reason: str,
-                           scope: str = "", other_school: str = "", documents=None) -> RegistryChange:
+                           scope: str = "", other_school: str = "", documents=None,
+                           application=None) -> RegistryChange:
     """Record one 学籍异动; the student's 学籍状态 and its date follow it.
 
     No expulsion or withdrawal: 义务教育阶段学校不得开除、勒令退学学生 (compulsory-stage schools
     may not expel or withdraw students), so `ChangeType` has no such type and none is accepted.
     A transfer out is refused while the student is suspended (休学期间不能办理转学). A 复学 of a
     dropout whose case is in the 辍学学生劝返台账 also closes that case (case_resume).
+
+    休学, 延缓入学 and 休学期满 come only from an application (`application`, passed by
+    `baoxue.registry.suspensions`); a 复学 of a student whose suspension is held there goes
+    through that application too.
     """
+    if change_type in BY_APPLICATION and application is None:
+        raise ValidationError({"change_type": WHERE_TO_APPLY[change_type]})
+    if application is not None:
+        ready = "effective" if change_type in RESUMPTIONS else "approved"
+        if (not isinstance(application, Application) or application.student_id != student.pk
+                or application.state != ready):
+            raise ValidationError({"change_type": WHERE_TO_APPLY.get(change_type, WHERE_TO_RESUME)})
     # Lock the student: two clerks recording a change at once would both read the old status.
     student = Student.objects.select_for_update().select_related("school").get(pk=student.pk)
     new_status = _check_transition(student, change_type)
+    if change_type == ChangeType.RESUME and application is None and _held_by_application(student):
+        raise ValidationError({"change_type": WHERE_TO_RESUME})
 
     errors: dict[str, str] = {}
     reason = (reason or "").strip()
     other_school = (other_school or "").strip()
     if not reason:
         errors["reason"] = "请填写异动原因"
-    if date > timezone.localdate():
+    if date > timezone.localdate() and change_type != ChangeType.EXPIRE:
         errors["date"] = "异动日期不能晚于今天"
     elif student.status_since and date < student.status_since and change_type not in CLASS_ONLY:
         errors["date"] = (f"异动日期早于当前学籍状态（{status_label(student.status)}）的起始日期"
@@ -204,6 +233,11 @@ def _departure_during_case(*, actor, change: RegistryChange) -> None:
                         due_on=change.due_on)
 
 
+def _held_by_application(student: Student) -> bool:
+    """The student's suspension (or deferral) is in effect, or ended, under an application."""
+    return Application.objects.filter(student=student, state__in=["effective", "expired"]).exclude(kind="extend").exists()
+
+
 def _open_dropout_case(student: Student):
     """The student's open case in the 辍学学生劝返台账, if any."""
     from baoxue.cases.models import Case, Stage
@@ -232,7 +266,7 @@ def registry_change_mark_done(*, actor, change: RegistryChange, system: str, don
         errors["done_on"] = "办结日期不能晚于今天"
     elif done_on < change.date:
         errors["done_on"] = f"办结日期不能早于异动日期 {change.date.isoformat()}"
-    if change.change_type == ChangeType.RESUME:
+    if change.change_type in RESUMPTIONS:
         if system == "national" and not screenshot:
             errors["screenshot"] = "国网办理复学须上传复学成功截图（省网办理时要用）"
         if system == "provincial" and not change.national_done_on:
@@ -278,6 +312,8 @@ def registry_change_cancel(*, actor, change: RegistryChange, reason: str) -> Reg
         raise ValidationError(f"该异动已于 {change.cancelled_on.isoformat()} 撤销")
     if change.national_done_on:
         raise ValidationError("国网已办结的异动不能撤销：请办理相反的异动（如转入、复学）")
+    if change.change_type in BY_APPLICATION or Application.objects.filter(Q(change=change) | Q(end_change=change)).exists():
+        raise ValidationError("这条异动来自休学申请：请在“学籍异动 → 休学申请”的休学记录页处理")
     student = Student.objects.select_for_update().get(pk=change.student_id)
     if change.change_type not in CLASS_ONLY:
         if student.status != change.status_after or student.status_since != change.date:

@@ -223,6 +223,7 @@ class ChangeType(models.TextChoices):
     REPEAT = "repeat", "留级"
     SKIP = "skip", "跳级"
     DEFER = "defer", "延缓入学"
+    EXPIRE = "expire", "休学期满"
 
 
 class RegistryChange(models.Model):
@@ -284,3 +285,193 @@ class TermReview(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "学期学籍梳理"
         constraints = [models.UniqueConstraint(fields=["school", "term"], name="term_review_once")]
+
+
+# ---------------------------------------------------------------- 休学, 续休, 复学, 延缓入学 (plan §2, §4)
+
+class SuspensionRules(models.Model):
+    """The county's thresholds for 休学 (plan §2: 住院或休息时间在每期三分之一课时以上；药费不低于
+    1000元；休学期限为一年). A change is a new row; the newest is in force."""
+
+    county = models.ForeignKey("org.County", verbose_name="区县", on_delete=models.CASCADE, related_name="+")
+    rest_share_denominator = models.PositiveSmallIntegerField(
+        "病休须超过学期在校日的几分之一", default=3, help_text="3 即“三分之一以上”")
+    min_bills = models.DecimalField("医药费不低于（元）", max_digits=9, decimal_places=2, default=1000)
+    term_months = models.PositiveSmallIntegerField("休学期限（月）", default=12)
+    max_months = models.PositiveSmallIntegerField("休学含续休最长（月）", default=24)
+    remind_days = models.PositiveSmallIntegerField("期满前几天提醒", default=30)
+    extend_lead_working_days = models.PositiveSmallIntegerField("续休须在期满前几个工作日申请", default=15)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "休学规则"
+        ordering = ["county_id", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rest_share_denominator__gte=1, min_bills__gte=0, term_months__gte=1,
+                            max_months__gte=models.F("term_months")),
+                name="suspension_rules_sane"),
+        ]
+
+
+class HospitalLevel(models.TextChoices):
+    COUNTY = "county", "县级医院"
+    CITY = "city", "市级医院"
+    PROVINCE = "province", "省级及以上医院"
+    BELOW = "below", "乡镇卫生院、诊所等（县级以下）"
+
+
+class Application(models.Model):
+    """One 休学 application and, once in effect, the suspension it became, to its end: one
+    identity from the head teacher's draft through the bureau's decision, the 国网 steps, the
+    reminders before the end, to 复学 or 期满未复学. A 续休 is its own application pointing to the
+    suspension it extends; a 残联 referral (disabled child) is one too, decided by the county
+    disability federation's expert committee instead of the monthly batch."""
+
+    class Kind(models.TextChoices):
+        SUSPEND = "suspend", "因病休学"
+        EXTEND = "extend", "续休"
+        DISABILITY = "disability", "残疾儿童延缓入学或休学（县残联评估）"
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "填写中"
+        RETURNED = "returned", "已退回，待修改"
+        SUBMITTED = "submitted", "待教体局审批"
+        APPROVED = "approved", "已批准，待国网办理"
+        EFFECTIVE = "effective", "已生效"
+        RESUMED = "resumed", "已复学"
+        EXPIRED = "expired", "休学期满未复学"
+        ENDED = "ended", "已结束（学籍另有异动）"
+        WITHDRAWN = "withdrawn", "已撤回"
+
+    class Outcome(models.TextChoices):
+        """A 残联 decision."""
+        DEFER = "defer", "延缓入学"
+        SUSPEND = "suspend", "休学"
+
+    county = models.ForeignKey("org.County", on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey("org.School", verbose_name="学校", on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey("org.Student", verbose_name="学生", on_delete=models.PROTECT,
+                                related_name="suspension_applications")
+    kind = models.CharField("类别", max_length=20, choices=Kind.choices, default=Kind.SUSPEND)
+    extends = models.ForeignKey("self", verbose_name="续休的休学", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="extensions")
+    state = models.CharField("状态", max_length=20, choices=State.choices, default=State.DRAFT)
+    illness = models.CharField("病名", max_length=100, blank=True, help_text="国网“休学原因”栏须注明因何病休学")
+    detail = models.CharField("情况说明", max_length=500, blank=True)
+    start_on = models.DateField("休学开始日期", null=True, blank=True)
+    ends_on = models.DateField("休学期满日期", null=True, blank=True, help_text="休学的最后一天")
+    # Diagnosis from a hospital at county level or above.
+    hospital = models.CharField("诊断医院", max_length=100, blank=True)
+    hospital_level = models.CharField("医院级别", max_length=20, choices=HospitalLevel.choices, blank=True)
+    diagnosed_on = models.DateField("诊断日期", null=True, blank=True)
+    # Hospitalisation or rest: more than one third of the term's school days.
+    rest_from = models.DateField("住院或休息自", null=True, blank=True)
+    rest_to = models.DateField("至", null=True, blank=True)
+    # Submission to the bureau in the monthly batch (每月20日，遇周末或节假日顺延).
+    submitted_on = models.DateField("提交日期", null=True, blank=True)
+    batch_day = models.DateField("报批日", null=True, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    # The bureau's decision, in the system or recorded by the school from the sealed paper.
+    decided_on = models.DateField("审批日期", null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_on_paper = models.BooleanField("纸质审批（学校登记）", default=False)
+    decision_comment = models.CharField("审批意见", max_length=300, blank=True)
+    returned_reason = models.CharField("退回原因", max_length=300, blank=True)
+    # 残联 (disabled child): referral, the expert committee's assessment, its decision.
+    referred_on = models.DateField("报县残联日期", null=True, blank=True)
+    assessed_on = models.DateField("专家委员会评估日期", null=True, blank=True)
+    assessment = models.CharField("评估结论", max_length=300, blank=True)
+    outcome = models.CharField("残联决定", max_length=10, choices=Outcome.choices, blank=True)
+    review_on = models.DateField("复评日期", null=True, blank=True)
+    # 国网 steps after approval, each marked done with its date.
+    national_form_on = models.DateField("国网：已上传局加章审批表", null=True, blank=True)
+    national_proof_on = models.DateField("国网：已上传诊断证明及票据", null=True, blank=True)
+    national_reason_on = models.DateField("国网：休学原因栏已注明病名", null=True, blank=True)
+    # The 学籍异动 that put it in effect, and the one that ended it (复学, or 休学期满).
+    change = models.ForeignKey(RegistryChange, verbose_name="休学异动", null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    end_change = models.ForeignKey(RegistryChange, verbose_name="复学异动", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    ended_on = models.DateField("结束日期", null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "休学申请"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["school", "state"]), models.Index(fields=["county", "batch_day"])]
+        constraints = [
+            # One application at a time per student: a second would be a second identity.
+            models.UniqueConstraint(
+                fields=["student"], name="application_one_live_per_student",
+                condition=Q(state__in=["draft", "returned", "submitted", "approved"])),
+            models.CheckConstraint(condition=Q(kind="extend", extends__isnull=False) | ~Q(kind="extend"),
+                                   name="application_extension_has_suspension"),
+            models.CheckConstraint(
+                condition=~Q(state__in=["effective", "resumed", "expired", "ended"]) | Q(change__isnull=False)
+                | Q(kind="extend"), name="application_effective_has_change"),
+            models.CheckConstraint(condition=~Q(state__in=["submitted", "approved", "effective", "resumed", "expired"])
+                                   | Q(submitted_on__isnull=False) | Q(kind="disability"),
+                                   name="application_submitted_has_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} {self.get_kind_display()}申请"
+
+
+class Material(models.TextChoices):
+    """The papers of an application, each an upload (PDF, JPG or PNG)."""
+
+    APPLICATION = "application", "学生或家长书面申请"
+    DIAGNOSIS = "diagnosis", "县级以上医院诊断证明"
+    REST = "rest", "住院或休息证明"
+    BILLS = "bills", "药费清单及票据"
+    FORM_SCHOOL = "form_school", "休学申请表（学校存档，盖章签字）"
+    FORM_BUREAU = "form_bureau", "休学申请表（教体局存档，盖章签字）"
+    APPROVAL = "approval", "教体局盖章审批表"
+    RESUME_APPLICATION = "resume_application", "复学申请（监护人）"
+    FITNESS = "fitness", "医院复课证明"
+    REFERRAL = "referral", "报县残联材料"
+    ASSESSMENT = "assessment", "县残疾人教育专家委员会评估意见"
+
+
+class ApplicationFile(models.Model):
+    """One uploaded paper. A re-upload adds a row; the older one is kept, marked replaced."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="files")
+    county = models.ForeignKey("org.County", on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey("org.School", on_delete=models.PROTECT, related_name="+")
+    material = models.CharField("材料", max_length=30, choices=Material.choices)
+    file = models.FileField("文件", upload_to="registry/applications/%Y/")
+    original_name = models.CharField("原文件名", max_length=200)
+    file_type = models.CharField("类型", max_length=10)  # pdf, jpg, png: as read from the content
+    size = models.PositiveIntegerField("大小")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    replaced_at = models.DateTimeField("被替换", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "休学申请材料"
+        ordering = ["application_id", "material", "-id"]
+        constraints = [models.UniqueConstraint(fields=["application", "material"], condition=Q(replaced_at__isnull=True),
+                                               name="application_file_one_current")]
+
+
+class BillItem(models.Model):
+    """One line of the itemised medical bills."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="bills")
+    item = models.CharField("项目", max_length=100)
+    amount = models.DecimalField("金额（元）", max_digits=9, decimal_places=2)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "药费明细"
+        ordering = ["application_id", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="bill_amount_positive")]

@@ -9,7 +9,6 @@
   A review somebody has signed is not rebuilt: what was signed stays as it was.
 """
 
-import calendar
 import datetime
 import io
 
@@ -20,6 +19,7 @@ from django.utils import timezone
 from baoxue.audit.models import Action
 from baoxue.audit.services import audit_record
 from baoxue.calendar import workdays
+from baoxue.lib.dates import add_months
 from baoxue.lib.idcard import mask_registry_no
 from baoxue.org.models import Membership, Role, School, Term
 from baoxue.registry.changes import PROCESSING_FILTERS, status_label
@@ -44,17 +44,10 @@ SIGNERS = {
 }
 
 
-def _add_months(day: datetime.date, months: int) -> datetime.date:
-    """The same day `months` later; the month's last day when it has no such day."""
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def review_due(term: Term) -> datetime.date:
     """开学后两月内: two months after the term's start, moved to the next working day when
     that day is not one. Raises `CalendarMissing` for a year without calendar."""
-    return workdays.on_or_next_working_day(_add_months(term.start, REVIEW_MONTHS))
+    return workdays.on_or_next_working_day(add_months(term.start, REVIEW_MONTHS))
 
 
 def review_reminder_on(term: Term) -> datetime.date:

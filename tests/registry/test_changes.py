@@ -21,6 +21,7 @@ from baoxue.registry.changes import (
     registry_change_record,
 )
 from baoxue.registry.models import ChangeType, RegistryChange
+from tests.conftest import approved_application
 
 D = dt.date
 T = ChangeType
@@ -42,6 +43,8 @@ def zhangsan(students):
 
 
 def record(actor, student, change_type, date=D(2025, 10, 9), reason="测试原因", **kw):
+    if change_type in (T.SUSPEND, T.DEFER) and "application" not in kw:
+        kw["application"] = approved_application(student, date, outcome="defer" if change_type == T.DEFER else "")
     return registry_change_record(actor=actor, student=student, change_type=change_type, date=date, reason=reason, **kw)
 
 

@@ -29,6 +29,7 @@ from baoxue.registry.review import (
     review_sign,
     review_xlsx,
 )
+from tests.conftest import approved_application
 
 D = dt.date
 
@@ -87,7 +88,7 @@ def upload(school, county):
 
 def test_the_summary_lists_the_terms_changes_and_open_items(school, term, students, clerk, upload, county):
     in_term = registry_change_record(actor=clerk, student=students["zhangsan"], change_type=ChangeType.SUSPEND,
-                                     date=D(2025, 10, 13), reason="因病休学")
+                                     date=D(2025, 10, 13), reason="因病休学", application=approved_application(students["zhangsan"], D(2025, 10, 13)))
     before = registry_change_record(actor=clerk, student=students["lisi"], change_type=ChangeType.TRANSFER_IN,
                                     date=D(2025, 6, 20), reason="随父母返乡", other_school="外县中学")
     Discrepancy.objects.create(county=county, school=school, category=Category.REGISTERED_NOT_PRESENT, key="G1",
@@ -118,11 +119,11 @@ def test_building_again_refreshes_until_someone_signs(school, term, students, cl
     review = review_build(school=school, term=term)
     assert review.summary["counts"]["changes"] == 0
     registry_change_record(actor=clerk, student=students["zhangsan"], change_type=ChangeType.SUSPEND,
-                           date=D(2025, 10, 13), reason="因病休学")
+                           date=D(2025, 10, 13), reason="因病休学", application=approved_application(students["zhangsan"], D(2025, 10, 13)))
     assert review_build(school=school, term=term).summary["counts"]["changes"] == 1
     review_sign(actor=people["users"]["office"], review=review, as_role="office")
     registry_change_record(actor=clerk, student=students["lisi"], change_type=ChangeType.SUSPEND,
-                           date=D(2025, 10, 14), reason="因病休学")
+                           date=D(2025, 10, 14), reason="因病休学", application=approved_application(students["lisi"], D(2025, 10, 14)))
     again = review_build(school=school, term=term)
     assert again.pk == review.pk and again.summary["counts"]["changes"] == 1
     assert AuditEntry.objects.filter(object_type="termreview", action="create").count() == 1
@@ -173,7 +174,7 @@ def test_one_person_does_not_sign_twice_in_two_roles(school, term, people, count
 
 def test_the_review_exports_to_xlsx(school, term, students, clerk, people):
     registry_change_record(actor=clerk, student=students["zhangsan"], change_type=ChangeType.SUSPEND,
-                           date=D(2025, 10, 13), reason="因病休学")
+                           date=D(2025, 10, 13), reason="因病休学", application=approved_application(students["zhangsan"], D(2025, 10, 13)))
     review = review_sign(actor=people["users"]["office"], review=review_build(school=school, term=term),
                          as_role="office")
     wb = openpyxl.load_workbook(io.BytesIO(review_xlsx(review)))

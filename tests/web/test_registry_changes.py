@@ -14,6 +14,7 @@ from baoxue.audit.models import AuditEntry
 from baoxue.org.models import RegistryStatus
 from baoxue.registry.changes import registry_change_record
 from baoxue.registry.models import ChangeType, RegistryChange, TermReview
+from tests.conftest import approved_application
 
 D = dt.date
 LIST = reverse("registry_changes")
@@ -29,7 +30,7 @@ def _media(media):
 @pytest.fixture
 def suspension(org):
     return registry_change_record(actor=org.registrar, student=org.student_1, change_type=ChangeType.SUSPEND,
-                                  date=D(2025, 10, 13), reason="因病休学（肺结核）")
+                                  date=D(2025, 10, 13), reason="因病休学（肺结核）", application=approved_application(org.student_1, D(2025, 10, 13)))
 
 
 def png(name="截图.png"):
@@ -74,7 +75,7 @@ def test_the_nav_link_shows_for_registry_roles_only(login, org):
 def test_a_file_is_shown_only_to_those_who_read_the_change(login, org):
     change = registry_change_record(actor=org.registrar, student=org.student_1, change_type=ChangeType.SUSPEND,
                                     date=D(2025, 10, 13), reason="因病休学",
-                                    documents=SimpleUploadedFile("诊断证明.pdf", b"%PDF-1.4"))
+                                    documents=SimpleUploadedFile("诊断证明.pdf", b"%PDF-1.4"), application=approved_application(org.student_1, D(2025, 10, 13)))
     url = reverse("registry_change_file", args=[change.pk, "documents"])
     response = login(org.leader).get(url)
     assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF-1.4"

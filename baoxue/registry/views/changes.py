@@ -78,7 +78,7 @@ class DoneForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.system = system
         self.fields["done_on"].initial = timezone.localdate()
-        if change.change_type == ChangeType.RESUME and system == "national":
+        if change.change_type in changes.RESUMPTIONS and system == "national":
             self.fields["screenshot"].label = "国网复学成功截图"
             self.fields["screenshot"].required = True
             self.fields["screenshot"].help_text = "省网办理复学时要附上这张截图"
@@ -316,7 +316,7 @@ def _detail_context(request, change: RegistryChange, **bound) -> dict:
         step = {"system": system, "name": name, "done_on": done_on,
                 "screenshot": getattr(change, f"{system}_screenshot"), "form": None, "blocked": ""}
         if not done_on and can_edit:
-            if (system == "provincial" and change.change_type == ChangeType.RESUME and not change.national_done_on):
+            if (system == "provincial" and change.change_type in changes.RESUMPTIONS and not change.national_done_on):
                 step["blocked"] = changes.RESUME_NATIONAL_FIRST
             else:
                 step["form"] = bound.get(system) or DoneForm(system=system, change=change)

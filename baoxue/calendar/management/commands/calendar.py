@@ -1,6 +1,8 @@
-"""`baoxue calendar …`: terms, closures, the working-day table and working-day arithmetic."""
+"""`baoxue calendar …`: terms, closures, the working-day table, working-day arithmetic, the monthly
+submission day and school-day counts."""
 
 import datetime
+import re
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -20,6 +22,13 @@ def iso(text: str) -> datetime.date:
         raise CommandError(f"日期“{text}”格式不对：请写成 2025-09-01")
 
 
+def year_month(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
+    if not m or not 1 <= int(m[2]) <= 12:
+        raise CommandError(f"月份“{text}”格式不对：请写成 2025-09（四位年份-两位月份）")
+    return int(m[1]), int(m[2])
+
+
 def school_by_code(code: str) -> School:
     try:
         return School.objects.get(code=code)
@@ -28,7 +37,8 @@ def school_by_code(code: str) -> School:
 
 
 class Command(BaseCommand):
-    help = "校历：add-term 新建学期，close 停课日，working-day 工作日计算，seed 录入工作日历，set-year 手工录入一年，status 查看"
+    help = ("校历：add-term 新建学期，close 停课日，working-day 工作日计算，submission-day 每月报批休学日，"
+            "school-days 在校日天数，seed 录入工作日历，set-year 手工录入一年，status 查看")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -46,6 +56,12 @@ class Command(BaseCommand):
         p = sub.add_parser("working-day", help="N个工作日之后是哪天（起始日不计）")
         p.add_argument("--from", dest="start", required=True)
         p.add_argument("--add", type=int, default=1)
+        p = sub.add_parser("submission-day", help="某月到教体局报批休学的日期（每月20日，遇周末或节假日顺延）")
+        p.add_argument("month", help="如 2025-09")
+        p = sub.add_parser("school-days", help="学校在某段日期内的在校日天数（含首尾）")
+        p.add_argument("--school", required=True)
+        p.add_argument("--from", dest="start", required=True)
+        p.add_argument("--to", dest="end", required=True)
         p = sub.add_parser("seed", help="从 chinese-calendar 录入其包含的年份")
         p.add_argument("--replace", action="store_true", help="重新录入已由 chinese-calendar 录入的年份")
         p = sub.add_parser("set-year", help="手工录入一年：节假日和调休上班日")
@@ -83,6 +99,23 @@ class Command(BaseCommand):
     def do_working_day(self, *, start, add, **_):
         try:
             self.stdout.write(workdays.add_working_days(iso(start), add).isoformat())
+        except workdays.CalendarMissing as e:
+            raise CommandError(str(e))
+
+    def do_submission_day(self, *, month, **_):
+        year, mon = year_month(month)
+        try:
+            self.stdout.write(workdays.submission_day(year, mon).isoformat())
+        except workdays.CalendarMissing as e:
+            raise CommandError(str(e))
+
+    def do_school_days(self, *, school, start, end, **_):
+        s = school_by_code(school)
+        first, last = iso(start), iso(end)
+        if last < first:
+            raise CommandError(f"结束日期 {last} 早于开始日期 {first}：--to 不能早于 --from")
+        try:
+            self.stdout.write(str(len(workdays.school_days(s, first, last))))
         except workdays.CalendarMissing as e:
             raise CommandError(str(e))
 

@@ -1,7 +1,11 @@
-"""`baoxue scheduler`: runs the daily 13510 job by itself beside the web server (`make run`).
+"""`baoxue scheduler`: runs the daily jobs by themselves beside the web server (`make run`).
 
-On start it catches up every school day since the last evaluated one (up to yesterday); then,
-each day at ESCALATE_AT (default 17:00, after the day's roll calls), it evaluates the day.
+- Each new day, first thing: `suspensions_daily` (approved suspensions take effect; those past
+  their end without 复学 put the student back on the roll call before the morning's roll call).
+- On start it catches up every school day since the last evaluated one (up to yesterday); then,
+  each day at ESCALATE_AT (default 17:00, after the day's roll calls), it evaluates the day.
+
+It lives in the registry app, the top floor, because it runs the jobs of the apps below.
 A production server can use cron instead (see README).
 """
 
@@ -15,6 +19,7 @@ from django.utils import timezone
 
 from baoxue.calendar.workdays import CalendarMissing
 from baoxue.cases.escalation import escalate
+from baoxue.registry.suspensions import suspensions_daily
 
 
 class Command(BaseCommand):
@@ -27,12 +32,16 @@ class Command(BaseCommand):
         at = datetime.time.fromisoformat(os.environ.get("ESCALATE_AT") or "17:00")
         stop = []
         signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+        self._suspensions(timezone.localdate())
         self._run(timezone.localdate() - datetime.timedelta(days=1), "补跑")
         if once:
             return
-        done = None
+        done, morning = None, timezone.localdate()
         while not stop:
             now = timezone.localtime()
+            if morning != now.date():
+                self._suspensions(now.date())
+                morning = now.date()
             if now.time() >= at and done != now.date():
                 self._run(now.date(), "每日预警")
                 done = now.date()
@@ -48,3 +57,11 @@ class Command(BaseCommand):
             self.stderr.write(f"[{timezone.localtime():%Y-%m-%d %H:%M}] {warning}")
         self.stdout.write(f"[{timezone.localtime():%Y-%m-%d %H:%M}] {label}至 {day}：处理在校日 {totals['days']} 个，"
                           f"新个案 {totals['opened']}，销账 {totals['closed']}，纳入辍学台账 {totals['dropouts']}")
+
+    def _suspensions(self, day: datetime.date) -> None:
+        totals = suspensions_daily(day)
+        for warning in totals["warnings"]:
+            self.stderr.write(f"[{timezone.localtime():%Y-%m-%d %H:%M}] {warning}")
+        if totals["effective"] or totals["expired"]:
+            self.stdout.write(f"[{timezone.localtime():%Y-%m-%d %H:%M}] 休学：生效 {totals['effective']}，"
+                              f"期满未复学回到考勤 {totals['expired']}")

@@ -16,6 +16,7 @@ class Action(models.TextChoices):
     EXPORT = "export", "导出"
     IMPORT = "import", "导入"
     LOGIN = "login", "登录"
+    VIEW = "view", "查看材料"
 
 
 class AuditEntry(models.Model):

@@ -7,12 +7,12 @@ dropout ledger (so later edits of the student do not rewrite history) and stays 
 """
 
 import datetime
-import io
 
 from django.utils import timezone
 
 from baoxue.attendance.models import AttendanceRecord
 from baoxue.cases.selectors import attempt_standing
+from baoxue.lib.word import new_document, to_bytes
 
 # Editable free-text fields of the form, in display order.
 EDITABLE_FIELDS = [
@@ -95,21 +95,7 @@ def build_form_data(case) -> dict:
 
 def form_docx(data: dict) -> bytes:
     """The form as an editable Word document (python-docx)."""
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name = "SimSun"
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
-    style.font.size = Pt(10.5)
-    title = doc.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = title.add_run("义务教育阶段辍学学生登记表")
-    run.bold = True
-    run.font.size = Pt(16)
+    doc = new_document("义务教育阶段辍学学生登记表")
     doc.add_paragraph(f"学校：{data['school']}        班级：{data['class']}")
 
     table = doc.add_table(rows=0, cols=4)
@@ -164,6 +150,4 @@ def form_docx(data: dict) -> bytes:
     doc.add_paragraph("")
     doc.add_paragraph("班主任（签字）：__________    控辍保学办公室主任（签字）：__________")
     doc.add_paragraph("校长（签字）：__________      学校（盖章）              年    月    日")
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    return to_bytes(doc)

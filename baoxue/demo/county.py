@@ -220,6 +220,8 @@ class DemoResult:
     attendance: AttendanceDemo = field(default_factory=AttendanceDemo)
     # the registry export and graduate list written for 人籍一致 ({"roster": path, "graduates": path})
     demo_files: dict = field(default_factory=dict)
+    # 休学 applications in each step (baoxue.demo.suspensions.SuspensionDemo)
+    suspensions: object = None
 
 
 # --- calendar ---------------------------------------------------------------------------------
@@ -354,7 +356,10 @@ def build_demo(*, seed: int = 2025, today: date | None = None) -> DemoResult:
     # 人籍一致: a 国网 roster export and a graduate list to try the reconciliation with (var/demo/).
     # Imported here: baoxue.demo.registry imports this module.
     from baoxue.demo.registry import write_demo_files
+    from baoxue.demo.suspensions import plant_suspensions
 
+    with transaction.atomic():
+        result.suspensions = plant_suspensions(today)
     result.demo_files = write_demo_files(seed=seed)
     return result
 

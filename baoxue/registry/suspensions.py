@@ -34,7 +34,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -160,7 +160,8 @@ def rest_share(app: Application, rules: SuspensionRules) -> RestShare:
 
 
 def bills_total(app: Application) -> Decimal:
-    return app.bills.aggregate(t=Sum("amount"))["t"] or Decimal("0")
+    # Summed in Python: SQLite's SUM of decimals is a float.
+    return sum((b.amount for b in app.bills.all()), Decimal("0.00")).quantize(Decimal("0.01"))
 
 
 def current_files(app: Application) -> dict[str, ApplicationFile]:
@@ -192,7 +193,10 @@ def missing(app: Application, rules: SuspensionRules | None = None, *, today: da
     if app.kind == K.SUSPEND:
         if not app.start_on:
             gaps.append("未填写休学开始日期")
-        share = rest_share(app, rules)
+        try:
+            share = rest_share(app, rules)
+        except workdays.CalendarMissing as e:
+            share = RestShare(None, 0, 0, rules.rest_share_denominator, f"无法核算病休时间：{e}")
         if share.problem:
             gaps.append(share.problem)
         elif not share.ok:
@@ -219,7 +223,10 @@ def _extension_gaps(app: Application, rules: SuspensionRules, today: datetime.da
         gaps.append(f"续休期满日期须晚于原期满日期 {base.ends_on}")
     elif app.ends_on > limit:
         gaps.append(f"休学含续休最长 {rules.max_months} 个月：续休最晚至 {limit}")
-    left = workdays.working_days_left(today, base.ends_on)
+    try:
+        left = workdays.working_days_left(today, base.ends_on)
+    except workdays.CalendarMissing as e:
+        return gaps + [f"无法核算距期满的工作日：{e}"]
     if left < rules.extend_lead_working_days:
         gaps.append(f"续休须在期满（{base.ends_on}）前 {rules.extend_lead_working_days} 个工作日申请，"
                     f"现仅剩 {left} 个工作日：请办理复学，或期满后按未复学处理")
@@ -304,7 +311,8 @@ def _actor_user(actor):
 
 
 def _locked(app: Application) -> Application:
-    return Application.objects.select_for_update().select_related("student__school_class", "school", "extends").get(pk=app.pk)
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of an outer join (class, extends).
+    return Application.objects.select_for_update(of=("self",)).select_related("student__school_class", "school", "extends").get(pk=app.pk)
 
 
 def _require_state(app: Application, *states) -> None:
@@ -426,9 +434,12 @@ def parse_amount(text) -> Decimal:
         value = Decimal(str(text).replace(",", "").replace("，", "").replace("元", "").strip())
     except InvalidOperation:
         raise ValidationError(f"金额“{text}”不是数字：请写成 1280.50")
+    # Checked after rounding to fen: 0.004 would store 0.00, 9999999.999 would store 10000000.00.
+    if value.is_finite() and 0 < value < Decimal("10000000"):
+        value = value.quantize(Decimal("0.01"))
     if not value.is_finite() or value <= 0 or value >= Decimal("10000000"):
         raise ValidationError(f"金额“{text}”须大于 0 且小于 1000 万")
-    return value.quantize(Decimal("0.01"))
+    return value
 
 
 @transaction.atomic
@@ -784,8 +795,15 @@ def suspension_expire(*, app: Application, today: datetime.date) -> Application:
 
 def _next_school_day(app: Application, after: datetime.date) -> datetime.date:
     """The school's first school day after `after`; the next working day when no term is entered."""
-    days = workdays.school_days(app.school, after + datetime.timedelta(days=1), after + datetime.timedelta(days=200))
-    return days[0] if days else workdays.next_working_day(after)
+    # Year by year: the first school day needs only its own year's calendar, not next year's
+    # (published in November) because a term runs into January.
+    start, limit = after + datetime.timedelta(days=1), after + datetime.timedelta(days=200)
+    while start <= limit:
+        days = workdays.school_days(app.school, start, min(limit, datetime.date(start.year, 12, 31)))
+        if days:
+            return days[0]
+        start = datetime.date(start.year + 1, 1, 1)
+    return workdays.next_working_day(after)
 
 
 def roll_notes(student_ids) -> dict[int, str]:

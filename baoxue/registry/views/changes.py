@@ -29,7 +29,7 @@ from baoxue.calendar import workdays
 from baoxue.org import selectors as org_selectors
 from baoxue.org.forms import DateInput
 from baoxue.org.models import School, Term
-from baoxue.registry import changes, review
+from baoxue.registry import changes, review, suspensions
 from baoxue.registry.models import ChangeType, RegistryChange, TermReview
 from baoxue.web import apply_service, xlsx_response
 
@@ -54,7 +54,8 @@ def _upload(upload, types_: set[str]):
 class ChangeForm(forms.Form):
     """The shape of a 学籍异动; the rules (no transfer while suspended …) live in the service."""
 
-    change_type = forms.ChoiceField(label="异动类型", choices=[("", "请选择")] + list(ChangeType.choices))
+    change_type = forms.ChoiceField(label="异动类型", choices=[("", "请选择")] + [
+        c for c in ChangeType.choices if c[0] != ChangeType.EXPIRE])
     date = forms.DateField(label="异动日期", widget=DateInput())
     reason = forms.CharField(label="原因", max_length=300, widget=forms.Textarea(attrs={"rows": 2}),
                              help_text="如：随父母务工迁往外省；因病休学（病名）；国网复学已审核……")
@@ -283,6 +284,7 @@ def change_new(request):
     return render(request, "registry/change_form.html", {
         "form": form, "student": student, "history": history, "allowed": allowed,
         "suspended": student.status == "suspended", "transfer_days": changes.TRANSFER_WORKING_DAYS,
+        "held": suspensions.holding_application(student) if student.status == "suspended" else None,
     })
 
 

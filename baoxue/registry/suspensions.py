@@ -285,7 +285,9 @@ def reminders(applications: QuerySet[Application], today: datetime.date) -> list
     and those that ended without 复学: what the registry clerk and the head teacher are told."""
     rows = []
     rules_by_county: dict[int, SuspensionRules] = {}
-    qs = (applications.filter(Q(state=St.EFFECTIVE) | Q(state=St.EXPIRED, end_change__isnull=False))
+    # A suspension that another change ended (死亡, 出国 …) reminds nobody.
+    held = Q(state=St.EFFECTIVE, student__status__in=[RegistryStatus.SUSPENDED, RegistryStatus.DEFERRED])
+    qs = (applications.filter(held | Q(state=St.EXPIRED, end_change__isnull=False))
           .exclude(kind=K.EXTEND).select_related("student__school_class__grade", "school"))
     for app in qs:
         rules = rules_by_county.setdefault(app.county_id, current_rules(app.county_id))

@@ -50,6 +50,7 @@ class DataForm(forms.Form):
     diagnosed_on = forms.DateField(label="诊断日期", required=False, widget=DateInput())
     rest_from = forms.DateField(label="住院或休息自", required=False, widget=DateInput())
     rest_to = forms.DateField(label="至", required=False, widget=DateInput())
+    referred_on = forms.DateField(label="报县残联日期", required=False, widget=DateInput())
 
     def __init__(self, *args, app: Application, **kwargs):
         kwargs.setdefault("initial", {f: getattr(app, f) for f in suspensions.EDIT_FIELDS})
@@ -64,6 +65,10 @@ class DataForm(forms.Form):
         if app.kind == K.DISABILITY:
             for f in ("hospital", "hospital_level", "diagnosed_on", "start_on"):
                 self.fields.pop(f, None)
+            self.fields["illness"].label = "残疾类别及程度"
+            self.fields["illness"].help_text = ""
+        else:
+            del self.fields["referred_on"]
 
 
 class UploadForm(forms.Form):

@@ -3,6 +3,8 @@
 
 STUDENT is the 全国学籍号 or the ID number; TYPE is one of the `ChangeType` values
 (transfer_in, transfer_out, suspend, resume, dropout, death, abroad, other_leave, repeat, skip, defer).
+休学 (suspend) and 延缓入学 (defer) are refused here: they come only from an approved application
+(`baoxue.registry.suspensions`), and the refusal says where to apply.
 """
 
 import datetime

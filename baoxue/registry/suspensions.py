@@ -644,6 +644,8 @@ def resumption_record(*, actor, app: Application, on: datetime.date, school_clas
         gaps.append("请选择复学后就读的班级（本校）")
     if on > timezone.localdate():
         gaps.append("复学日期不能晚于今天")
+    if app.state == St.EXPIRED and app.end_change and on < app.end_change.date:
+        gaps.append(f"复学日期不能早于休学期满后回到考勤的日期 {app.end_change.date}")
     if gaps:
         raise ValidationError({"__all__": gaps})
     student = Student.objects.select_for_update().get(pk=app.student_id)
@@ -748,7 +750,7 @@ def suspensions_daily(today: datetime.date | None = None) -> dict:
     totals = {"effective": 0, "expired": 0, "warnings": []}
     ready = Application.objects.filter(state=St.APPROVED, kind__in=[K.SUSPEND, K.EXTEND], start_on__lte=today)
     for app in ready.select_related("student"):
-        if app.kind == K.EXTEND or national_done(app):
+        if national_done(app):
             try:
                 application_effect(actor=None, app=app)
                 totals["effective"] += 1

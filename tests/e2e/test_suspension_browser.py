@@ -3,6 +3,7 @@ phone and sees what is missing; the registry clerk, at a desk, does the 国网 s
 bureau's approval, and the student leaves the roll call."""
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -25,10 +26,11 @@ def test_a_head_teacher_fills_the_application_on_a_phone(live_server, phone, peo
     zs = students["zhangsan"]
     log_in(phone, live_server, "t71")
     phone.goto(f"{live_server.url}/students/{zs.pk}/")
-    phone.get_by_role("link", name="申请休学").click()
+    with phone.expect_navigation():
+        phone.get_by_role("link", name="申请休学").click()
     phone.fill("input[name=illness]", "肺结核")
-    phone.get_by_role("button", name="新建").click()
-    phone.wait_for_url("**/registry/suspensions/*/")
+    with phone.expect_navigation(url=re.compile(r"/registry/suspensions/\d+/$")):
+        phone.get_by_role("button", name="新建").click()
     assert "未上传：县级以上医院诊断证明" in phone.content()
     assert phone.get_by_role("button", name="提交报批").is_disabled()
 

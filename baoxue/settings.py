@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "baoxue.cases",
     "baoxue.registry",
     "baoxue.demo",
+    "baoxue.ops",
 ]
 
 MIDDLEWARE = [

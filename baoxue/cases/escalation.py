@@ -35,6 +35,7 @@ from baoxue.attendance.selectors import (
 from baoxue.calendar import workdays
 from baoxue.cases import sync
 from baoxue.cases.models import STAGE_ORDER, Case, DropoutCause, Evaluation, Outcome, Rules, Stage, Task
+from baoxue.lib.joblock import exclusive
 from baoxue.org.models import RegistryStatus, School, Student
 
 SYSTEM = "每日预警任务"
@@ -312,18 +313,30 @@ def escalate(*, day: datetime.date, through: bool = False, schools=None) -> dict
     """`baoxue escalate`: evaluate every school's days up to `day` (each school day after the
     last evaluated one; `through` is kept for the command's words, daily runs and a back-fill
     being one thing)."""
-    totals = {**_stats(), "warnings": []}
+    totals = {**_stats(), "warnings": [], "busy": []}
     schools = list(schools if schools is not None else School.objects.select_related("county"))
+    done = []
+    by_county: dict[int, list[School]] = {}
     for school in schools:
-        try:
-            stats = evaluate_day(school, day)
-        except workdays.CalendarMissing as e:
-            # Never guess a school day: this school waits until the year's calendar is entered.
-            totals["warnings"].append(f"{school.name}：{e}")
-            continue
-        for k, v in stats.items():
-            totals[k] += v
-    totals["warnings"].extend(due_unknown_warnings(schools))
+        by_county.setdefault(school.county_id, []).append(school)
+    for county_id, county_schools in by_county.items():
+        # One escalation at a time per county: a second run (cron beside the scheduler, two
+        # servers) leaves the county to the run already doing it.
+        with exclusive(f"escalate-county-{county_id}") as mine:
+            if not mine:
+                totals["busy"].append(county_schools[0].county.name)
+                continue
+            for school in county_schools:
+                try:
+                    stats = evaluate_day(school, day)
+                except workdays.CalendarMissing as e:
+                    # Never guess a school day: this school waits until the year's calendar is entered.
+                    totals["warnings"].append(f"{school.name}：{e}")
+                    continue
+                for k, v in stats.items():
+                    totals[k] += v
+            done.extend(county_schools)
+    totals["warnings"].extend(due_unknown_warnings(done))
     return totals
 
 

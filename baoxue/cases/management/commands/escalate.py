@@ -33,6 +33,8 @@ class Command(BaseCommand):
             raise CommandError(str(e))
         for warning in totals["warnings"]:
             self.stderr.write(warning)
+        for county in totals["busy"]:
+            self.stdout.write(f"已有评估在运行：{county}，本次跳过（由正在运行的评估完成）")
         self.stdout.write(
             f"{day} 评估完成：处理在校日 {totals['days']} 个，新个案 {totals['opened']}，推进 {totals['advanced']}，"
             f"销账 {totals['closed']}，纳入辍学台账 {totals['dropouts']}"

@@ -5,7 +5,10 @@
 - On start it catches up every school day since the last evaluated one (up to yesterday); then,
   each day at ESCALATE_AT (default 17:00, after the day's roll calls), it evaluates the day.
 
-It lives in the registry app, the top floor, because it runs the jobs of the apps below.
+- Each night at BACKUP_AT (default 02:30): `baoxue backup` into BACKUP_DIR (default var/backups),
+  the 14 newest kept. BACKUP_AT=off turns it off (a server that backs up otherwise).
+
+It lives in the ops app, above the domain apps, because it runs the jobs of them all.
 A production server can use cron instead (see README).
 """
 
@@ -19,6 +22,7 @@ from django.utils import timezone
 
 from baoxue.calendar.workdays import CalendarMissing
 from baoxue.cases.escalation import escalate
+from baoxue.ops.backup import BackupError, backup
 from baoxue.registry.suspensions import suspensions_daily
 
 
@@ -36,12 +40,17 @@ class Command(BaseCommand):
         self._run(timezone.localdate() - datetime.timedelta(days=1), "补跑")
         if once:
             return
-        done, morning = None, timezone.localdate()
+        backup_at = os.environ.get("BACKUP_AT") or "02:30"
+        backup_time = None if backup_at == "off" else datetime.time.fromisoformat(backup_at)
+        done, morning, backed_up = None, timezone.localdate(), timezone.localdate()
         while not stop:
             now = timezone.localtime()
             if morning != now.date():
                 self._suspensions(now.date())
                 morning = now.date()
+            if backup_time and now.time() >= backup_time and backed_up != now.date():
+                self._backup()
+                backed_up = now.date()
             if now.time() >= at and done != now.date():
                 self._run(now.date(), "每日预警")
                 done = now.date()
@@ -55,6 +64,8 @@ class Command(BaseCommand):
             return
         for warning in totals["warnings"]:
             self.stderr.write(f"[{timezone.localtime():%Y-%m-%d %H:%M}] {warning}")
+        for county in totals["busy"]:
+            self.stdout.write(f"[{timezone.localtime():%Y-%m-%d %H:%M}] 已有评估在运行：{county}，本次跳过")
         self.stdout.write(f"[{timezone.localtime():%Y-%m-%d %H:%M}] {label}至 {day}：处理在校日 {totals['days']} 个，"
                           f"新个案 {totals['opened']}，销账 {totals['closed']}，纳入辍学台账 {totals['dropouts']}")
 
@@ -65,3 +76,11 @@ class Command(BaseCommand):
         if totals["effective"] or totals["expired"]:
             self.stdout.write(f"[{timezone.localtime():%Y-%m-%d %H:%M}] 休学：生效 {totals['effective']}，"
                               f"期满未复学回到考勤 {totals['expired']}")
+
+    def _backup(self) -> None:
+        try:
+            path = backup()
+        except (BackupError, OSError) as e:
+            self.stderr.write(f"[{timezone.localtime():%Y-%m-%d %H:%M}] 夜间备份失败：{e}")
+            return
+        self.stdout.write(f"[{timezone.localtime():%Y-%m-%d %H:%M}] 夜间备份：{path}")

@@ -24,17 +24,31 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-# A .env with a fresh secret key, so that every `baoxue` command works in this checkout.
+# A .env with a fresh secret key, so that every `baoxue` command works in this checkout. It is
+# production-like (DEBUG off) except for cookies: this machine is served over plain http, where a
+# browser would drop Secure cookies and sign-in could not work. A server uses
+# deploy/baoxue.env.example instead (HTTPS, Secure cookies, HSTS).
 .env:
-	@echo "DEBUG=1" > .env
+	@echo "# 本机试用（make run，http://$(HOST):$(PORT)）。正式部署用 deploy/baoxue.env.example。" > .env
+	@echo "DEBUG=0" >> .env
+	@echo "SECURE_COOKIES=0" >> .env
 	@echo "SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> .env
-	@echo "写入 .env（开发设置，DEBUG=1）"
+	@echo "写入 .env（DEBUG=0；本机 http 访问，Cookie 不设 Secure）"
+
+# `make run`: what production runs (`baoxue serve`: gunicorn, DEBUG off, WhiteNoise) on plain
+# http for this machine. `make run DEBUG=1` (or DEBUG=1 in the environment): Django's development
+# server instead (reloads on code changes, shows error pages).
+RUN_DEBUG := $(if $(filter 1 true yes on,$(DEBUG)),1,0)
+RUN_ENV := DEBUG=$(RUN_DEBUG) SECURE_COOKIES=0 SECURE_SSL_REDIRECT=0
 
 run: install .env
-	$(BIN)/baoxue migrate --noinput -v0
-	$(BIN)/baoxue demo --if-empty
+	$(RUN_ENV) $(BIN)/baoxue migrate --noinput -v0
+	$(RUN_ENV) $(BIN)/baoxue collectstatic --noinput -v0
+	$(RUN_ENV) $(BIN)/baoxue demo --if-empty
 	@# The daily 13510 job runs beside the web server and stops with it.
-	$(BIN)/baoxue scheduler & trap 'kill $$! 2>/dev/null' EXIT INT TERM; $(BIN)/baoxue runserver $(HOST):$(PORT)
+	export $(RUN_ENV); $(BIN)/baoxue scheduler & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	if [ "$(RUN_DEBUG)" = 1 ]; then $(BIN)/baoxue runserver $(HOST):$(PORT); \
+	else $(BIN)/baoxue serve --bind $(HOST):$(PORT) --no-collectstatic; fi
 
 # Browser tests use Debian's chromium (no browser download); install it when missing.
 e2e-browser:

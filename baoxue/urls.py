@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from baoxue.org import signin
+
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True),
-         name="login"),
+    path("login/", signin.SigninView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", signin.PasswordChangeView.as_view(), name="password_change"),
     path("admin/", admin.site.urls),
     path("audit/", include("baoxue.org.urls_audit")),
     path("attendance/", include("baoxue.attendance.urls")),

@@ -201,8 +201,8 @@ def run(args, db_name: str, tmp: Path) -> None:
     print("  埋入：" + "，".join(f"{k} {v}" for k, v in planted.items() if k != "rows"))
     del students
     if size > sheets.DEFAULT_MAX_BYTES:
-        # read_roster calls read_table with its default limit (20 MB), not settings.IMPORT_MAX_BYTES.
-        print(f"  注意：文件超过 read_table 默认上限 {sheets.DEFAULT_MAX_BYTES // 1024 // 1024} MB，基准中临时放宽")
+        # read_roster honours settings.IMPORT_MAX_BYTES (default 40 MB); a bigger file is let through here.
+        print(f"  注意：文件超过默认上限 {sheets.DEFAULT_MAX_BYTES // 1024 // 1024} MB，基准中临时放宽")
         rc.read_table = functools.partial(sheets.read_table, max_bytes=size + 1)
 
     print(f"\n计时（进程起点峰值内存 {rss_mb():.0f} MB）：")

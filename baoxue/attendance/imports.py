@@ -34,6 +34,7 @@ from baoxue.audit.services import audit_record
 from baoxue.calendar import workdays
 from baoxue.lib import cells, idcard
 from baoxue.lib.headers import match_headers
+from baoxue.lib.rows import too_long
 from baoxue.lib.sheets import SheetError, read_table
 from baoxue.lib.batches import chunks
 from baoxue.org.imports import RowProblem
@@ -52,6 +53,8 @@ PRESENT_WORDS = ("出勤", Mark.PRESENT.label)
 STATUSES = {label: value for value, label in Mark.choices if value != Mark.PRESENT}
 _ALLOWED = list(PRESENT_WORDS) + list(STATUSES)
 ALLOWED_STATUSES = f"{'、'.join(_ALLOWED[:-1])} 或 {_ALLOWED[-1]}"
+
+REASON_MAX = AttendanceRecord._meta.get_field("reason").max_length
 
 LISTED_CLASSES = "listed-classes"
 WHOLE_SCHOOL = "whole-school"
@@ -135,6 +138,8 @@ def import_attendance(*, actor, source, filename: str, dry_run: bool = False, ac
         if status_text not in PRESENT_WORDS and status_text not in STATUSES:
             problem("status", f"状态“{status_text}”无法识别：应为 {ALLOWED_STATUSES}")
         reason = get("reason", cells.text) or ""
+        if too_long(reason, REASON_MAX):
+            problem("reason", too_long(reason, REASON_MAX))
         if len(report.problems) == bad:
             parsed.append((number, day, reg, num, status_text, reason))
             keys_reg.add(reg) if reg else keys_id.add(num)

@@ -69,9 +69,11 @@ def _class_label(student) -> str:
     return f"{cls.grade.name}{cls.name}" if cls else "未分班"
 
 
-def _guardians(student, full_phones: bool) -> str:
+def _guardians(student, full_phones) -> str:
+    """full_phones: True/False for every row, or the set of student ids whose phones are shown."""
+    full = full_phones if isinstance(full_phones, bool) else student.pk in full_phones
     family = [m for m in student.ledger_family if m.is_guardian] or student.ledger_family
-    return "；".join(f"{m.relation} {m.name} {m.phone if full_phones else mask_phone(m.phone)}".strip()
+    return "；".join(f"{m.relation} {m.name} {m.phone if full else mask_phone(m.phone)}".strip()
                     for m in family)
 
 
@@ -80,7 +82,7 @@ def _address(student) -> str:
     return "/".join(p for p in parts if p) or student.address
 
 
-def _identity(n: int, case: Case, *, full_ids: bool, full_phones: bool) -> list:
+def _identity(n: int, case: Case, *, full_ids: bool, full_phones) -> list:
     s = case.student
     return [
         n, case.school.name, _class_label(s), s.name, s.get_sex_display(),
@@ -147,7 +149,7 @@ def _suspected_reason(case: Case) -> str:
     return heard[-1] if heard else ""
 
 
-def suspected_rows(qs: QuerySet[Case], *, full_ids: bool = False, full_phones: bool = False) -> list[list]:
+def suspected_rows(qs: QuerySet[Case], *, full_ids: bool = False, full_phones=False) -> list[list]:
     """疑似辍学学生台账, one row per case; ID numbers and phones masked unless told otherwise."""
     rows = []
     for n, case in enumerate(with_ledger_data(qs), start=1):
@@ -165,7 +167,7 @@ def _form_value(case: Case, key: str, fallback: str) -> str:
     return (form.data.get(key) if form else "") or fallback
 
 
-def dropout_rows(qs: QuerySet[Case], *, full_ids: bool = False, full_phones: bool = False) -> list[list]:
+def dropout_rows(qs: QuerySet[Case], *, full_ids: bool = False, full_phones=False) -> list[list]:
     """辍学学生劝返台账, one row per case, every attempt in one cell (one line each)."""
     rows = []
     for n, case in enumerate(with_ledger_data(qs), start=1):

@@ -352,6 +352,9 @@ def _form_data(user, case: Case, form: DropoutForm, *, full_ids: bool) -> dict:
     if not full_ids:
         data["id_number"] = mask_id(data.get("id_number", ""))
         data["registry_no"] = mask_registry_no(data.get("registry_no", ""))
+    if not org_selectors.can_reveal_id(user, case.student) and data.get("birth_date"):
+        # Beside a masked number the full date would give away 8 of its hidden digits.
+        data["birth_date"] = f"{str(data['birth_date'])[:4]}年"
     if not org_selectors.can_see_phone(user, case.student):
         data["family"] = [{**m, "phone": mask_phone(m.get("phone", ""))} for m in data.get("family", [])]
     return data
@@ -487,7 +490,9 @@ def ledger_export(request, kind):
     # The access rules look only at a student's county, school and class: one check per class.
     samples = list({(s.county_id, s.school_id, s.school_class_id): s for s in students}.values())
     full_ids = bool(samples) and all(org_selectors.can_reveal_id(user, s) for s in samples)
-    full_phones = bool(samples) and all(org_selectors.can_see_phone(user, s) for s in samples)
+    # A ledger is a list: phones in full only for one's own class and mentees (a call is made
+    # from the case's page, where they are shown to everyone working the case).
+    full_phones = org_selectors.callable_student_ids(user)
     spec = LEDGERS[kind]
     rows = spec["rows"](cases, full_ids=full_ids, full_phones=full_phones)
     content = ledgers.ledger_xlsx(spec["title"], spec["headers"], rows)

@@ -168,17 +168,22 @@ def make_resident_id(region: str, birth_date: date, seq: int, sex: str) -> str:
 
 
 def mask_id(number: str) -> str:
-    """Hide the middle of an ID number for lists and logs.
+    """Hide an ID number for lists, exports and logs: '41**************34'.
 
-    Keeps the first 4 and last 4 characters, enough for a teacher to tell
-    students apart.  Numbers shorter than 12 characters (other document
-    types) are fully starred, because keeping 8 characters of them would
-    reveal most of the number.
+    Only the first 2 characters (the province, shared by every student of a
+    county) and the last 2 (the sex digit, which the page shows as 男/女
+    anyway, and the check digit) are kept.  The county code, the birth date
+    and the 2-digit sequence stay hidden: with the birth year shown beside
+    it, about 36,500 candidates remain (366 days x 100 sequences; the check
+    digit leaves ~3,300), and only a search by the complete number can test
+    one of them.  Keeping 4+4 characters, as before, left 2 guessable
+    digits once the birth date was on the page.  Numbers shorter than 12
+    characters (other document types) are fully starred.
     """
     value = (number or "").strip()
     if len(value) < 12:
         return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+    return value[:2] + "*" * (len(value) - 4) + value[-2:]
 
 
 def mask_phone(phone: str) -> str:

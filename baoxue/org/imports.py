@@ -20,7 +20,7 @@ from baoxue.audit.services import audit_record
 from baoxue.lib import cells, idcard
 from baoxue.lib.headers import match_headers
 from baoxue.lib.pinyin import initials
-from baoxue.lib.rows import RowProblem, SheetRow
+from baoxue.lib.rows import RowProblem, SheetRow, max_lengths, too_long
 from baoxue.lib.sheets import SheetError, Table, read_table
 from baoxue.org.models import (
     FamilyMember,
@@ -78,6 +78,21 @@ for _n in (1, 2):
 
 REQUIRED = ["name", "sex", "id_number", "registry_no", "grade", "class"]
 IDENTIFIER_FIELDS = {"id_number", "registry_no", "aux_registry_no", "f1_id_number", "f2_id_number", "school_code"}
+
+# Text columns checked against the database's column lengths in the preview, before anything
+# expensive (a 1 MB name used to spend minutes in the pinyin index, then fail at the write).
+STUDENT_LIMITS = max_lengths({
+    "school_code": (School, "code"), "name": (Student, "name"), "former_name": (Student, "former_name"),
+    "ethnicity": (Student, "ethnicity"), "id_number": (Student, "id_number"), "registry_no": (Student, "registry_no"),
+    "aux_registry_no": (Student, "aux_registry_no"), "grade": (Grade, "name"),
+    "hukou_address": (Student, "hukou_address"), "address": (Student, "address"), "township": (Township, "name"),
+    "village": (Student, "residence_village"), "phone": (Student, "phone"), "commute": (Student, "commute"),
+    "disability_type": (KeyGroupMembership, "subtype"),
+    **{f"f{n}_{key}": (FamilyMember, name) for n in (1, 2) for key, name in (
+        ("name", "name"), ("relation", "relation"), ("phone", "phone"), ("id_number", "id_number"),
+        ("address", "address"), ("employer", "employer"))},
+})
+CLASS_NAME_MAX = SchoolClass._meta.get_field("name").max_length
 
 ID_TYPES = {label: value for value, label in IdType.choices} | {"身份证": IdType.RESIDENT, "": IdType.RESIDENT}
 SEXES = {"男": Sex.MALE, "女": Sex.FEMALE, "1": Sex.MALE, "2": Sex.FEMALE, "男性": Sex.MALE, "女性": Sex.FEMALE}
@@ -196,6 +211,8 @@ def _parse_row(r: SheetRow, school: School, townships: list[Township]) -> Parsed
     if not class_raw:
         r.problem("class", "班级不能为空")
     v["class"] = normalise_class_name(class_raw, v["grade"])
+    if too_long(v["class"], CLASS_NAME_MAX):
+        r.problem("class", too_long(v["class"], CLASS_NAME_MAX))
     v["enrolled_on"] = r.get("enrolled_on", cells.month_value)
     v["hukou_address"] = r.text("hukou_address")
     v["address"] = r.text("address")
@@ -284,7 +301,7 @@ def parse_students(table: Table, school: School, report: ImportReport) -> list[P
     if not table.rows:
         report.problems.append(RowProblem(None, "", "文件只有表头，没有学生数据行"))
     for number, row_cells in table.rows:
-        r = SheetRow(number, row_cells, columns, headers, report.problems, IDENTIFIER_FIELDS)
+        r = SheetRow(number, row_cells, columns, headers, report.problems, IDENTIFIER_FIELDS, STUDENT_LIMITS)
         result = _parse_row(r, school, townships)
         if result is None:
             report.bad_rows.add(number)
@@ -344,10 +361,8 @@ def _check_other_schools(parsed: list[ParsedRow], school: School, report: Import
 
 
 def read_student_file(source, filename: str, school: School, report: ImportReport) -> list[ParsedRow]:
-    from django.conf import settings
-
     try:
-        table = read_table(source, filename, max_bytes=settings.IMPORT_MAX_BYTES)
+        table = read_table(source, filename)
     except SheetError as e:
         report.problems.append(RowProblem(None, "", str(e)))
         return []

@@ -426,3 +426,19 @@ class ImportBatch(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "导入批次"
+
+
+class PasswordChangeRequired(models.Model):
+    """An account whose password someone else chose (import-staff, the admin site): at its next
+    sign-in it is sent to the password change page until it sets a password of its own."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name="账号", on_delete=models.CASCADE,
+                                related_name="password_change_required")
+    since = models.DateTimeField("设置时间", auto_now_add=True)
+    reason = models.CharField("原因", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "待修改初始密码"
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.reason}"

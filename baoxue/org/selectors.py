@@ -7,6 +7,7 @@ which would confirm that a student exists).
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from baoxue.lib.idcard import normalise_id
 from baoxue.org.models import (
     Membership,
     Role,
@@ -213,18 +214,69 @@ def audit_scope(user) -> Q | None:
     return q
 
 
+def _reveal_scope(user) -> Q | None:
+    """A filter on Student for those whose ID numbers the user may reveal (as can_reveal_id)."""
+    if not user.is_authenticated:
+        return None
+    if is_admin(user):
+        return Q()
+    q = None
+    for m in memberships(user):
+        if m.role not in ID_REVEAL_ROLES:
+            continue
+        if m.role == Role.COUNTY:
+            q = (q or Q(pk__in=[])) | Q(county_id=m.county_id)
+        elif m.role in WHOLE_SCHOOL_ROLES:
+            q = (q or Q(pk__in=[])) | Q(school_id=m.school_id)
+    return q
+
+
+def call_scope(user) -> Q | None:
+    """A filter on Student for those the user calls home about: their own class and their mentees.
+
+    Lists and exports show phone numbers in full only for these; a whole school's staff see them
+    masked there and in full on a student's or a case's page, where a call is the purpose."""
+    if not user.is_authenticated:
+        return None
+    return (Q(school_class__head_teacher=user)
+            | Q(pk__in=Student.objects.filter(mentorships__mentor=user, mentorships__ended_on__isnull=True)
+                .values("pk")))
+
+
+def callable_student_ids(user) -> set[int]:
+    """The students whose phones the user sees in full in a list or an export (a small set: a
+    class or two and some mentees)."""
+    scope = call_scope(user)
+    if scope is None:
+        return set()
+    return set(Student.objects.filter(scope).values_list("pk", flat=True))
+
+
 def search_students(user, query: str) -> QuerySet[Student]:
-    """Search by name, pinyin initials, last digits of the ID, or 全国学籍号, within scope."""
+    """Search by name, pinyin initials, the ID number or the 全国学籍号, within scope.
+
+    A complete ID number (or G-number) finds its student for everyone who sees the student, by
+    exact match only. Partial numbers (the last digits of an ID, the start of a G-number, which
+    is G + the ID) search only among the students whose numbers the user may reveal: for the
+    others, answering a partial number would let a head teacher, a mentor or a township official
+    complete a masked number one digit at a time.
+    """
     qs = students_for_user(user)
     query = query.strip()
     if not query:
         return qs
-    upper = query.upper()
-    if upper[:1] in ("G", "L") and upper[1:].isdigit() and len(upper) > 4:
+    upper = normalise_id(query)
+    reveal = _reveal_scope(user)
+    partial = (lambda q: qs.filter(reveal & q)) if reveal is not None else (lambda q: qs.none())
+    if upper[:1] == "L" and upper[1:].isdigit() and len(upper) > 4:
+        # Temporary numbers, not made from the ID number.
         return qs.filter(registry_no__startswith=upper)
+    if upper[:1] == "G" and upper[1:].rstrip("X").isdigit() and len(upper) > 4:
+        return (qs.filter(registry_no=upper) | partial(Q(registry_no__startswith=upper))).distinct()
     digits = upper.rstrip("X")
     if digits.isdigit() and 3 <= len(upper) <= 18:
-        return qs.filter(Q(id_number__endswith=upper) | Q(registry_no__endswith=upper))
+        exact = qs.filter(Q(id_number=upper) | Q(registry_no="G" + upper)) if len(upper) in (15, 18) else qs.none()
+        return (exact | partial(Q(id_number__endswith=upper) | Q(registry_no__endswith=upper))).distinct()
     if query.isascii() and query.isalpha():
         return qs.filter(name_initials__startswith=query.lower())
     return qs.filter(Q(name__contains=query) | Q(former_name__contains=query))

@@ -238,7 +238,15 @@ def leadership_group_set(*, actor, school: School, term: Term, office_director: 
 
 
 def staff_user_create(*, actor, username: str, full_name: str, password: str) -> "User":
+    """An account with an initial password chosen for the person: checked against the password
+    validators, and to be changed at the first sign-in."""
+    from django.contrib.auth.password_validation import validate_password
+
+    from baoxue.org.signin import require_password_change
+
+    validate_password(password, user=User(username=username, first_name=full_name))
     user = User.objects.create_user(username=username, password=password, first_name=full_name)
+    require_password_change(user, "管理员设置的初始密码")
     audit_record(actor=actor, action=Action.CREATE, object_type="user", object_id=str(user.pk),
                  object_repr=f"{username} {full_name}")
     return user

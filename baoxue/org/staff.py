@@ -2,23 +2,29 @@
 
 One row per role of a person: 用户名, 姓名, 角色, 学校标识码 (school roles), 乡镇 (township role),
 区县代码 (county role), 年级 and 班级 (head teachers), 初始密码 (optional: generated when empty).
-All rows are checked first; nothing is written when any row is bad.
+All rows are checked first; nothing is written when any row is bad. A given password must pass
+the password validators (at least 10 characters, not a common one, not all digits); every new
+account must change its initial password at its first sign-in.
 """
 
 import secrets
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from baoxue.audit.models import Action
 from baoxue.audit.services import audit_record
 from baoxue.lib import cells
 from baoxue.lib.headers import match_headers
+from baoxue.lib.rows import max_lengths, too_long
 from baoxue.lib.sheets import SheetError, read_table
 from baoxue.org.imports import RowProblem, grade_order, normalise_class_name
 from baoxue.org.models import County, Grade, Membership, Role, School, SchoolClass, Township
 from baoxue.org.services import membership_add
+from baoxue.org.signin import require_password_change
 
 STAFF_HEADERS = {
     "username": ["用户名", "账号", "登录名"],
@@ -38,6 +44,12 @@ ROLE_NAMES = {label: value for value, label in Role.choices} | {
     "校长": Role.LEADER, "控辍保学办公室": Role.OFFICE, "政教处": Role.OFFICE, "学籍管理员": Role.REGISTRAR,
     "班主任": Role.HEAD_TEACHER, "帮扶教师": Role.MENTOR, "送教教师": Role.MENTOR,
 }
+
+
+def staff_limits() -> dict[str, int]:
+    """Text columns checked against the database's column lengths before anything is written."""
+    return max_lengths({"username": (get_user_model(), "username"), "name": (get_user_model(), "first_name"),
+                        "grade": (Grade, "name"), "class": (SchoolClass, "name"), "township": (Township, "name")})
 
 
 @dataclass
@@ -75,15 +87,21 @@ def _parse(table, report: StaffReport) -> None:
     townships = {t.name: t for t in Township.objects.select_related("county")}
     counties = {c.code: c for c in County.objects.all()}
 
+    limits = staff_limits()
     for number, row in table.rows:
         def get(key, convert=cells.text):
             if key not in col:
                 return ""
             try:
-                return convert(row[col[key]]) or ""
+                value = convert(row[col[key]]) or ""
             except cells.CellError as e:
                 report.problems.append(RowProblem(number, table.headers[col[key]], str(e)))
                 return ""
+            message = too_long(value, limits[key]) if key in limits else None
+            if message:
+                report.problems.append(RowProblem(number, table.headers[col[key]], message))
+                return value[:limits[key]]
+            return value
 
         def problem(key, message):
             report.problems.append(RowProblem(number, table.headers[col[key]] if key in col else "", message))
@@ -99,6 +117,11 @@ def _parse(table, report: StaffReport) -> None:
             problem("role", f"角色“{role_text}”无法识别：可填 {'、'.join(label for _, label in Role.choices)}")
             continue
         r.password = get("password")
+        if r.password:
+            try:
+                validate_password(r.password, user=get_user_model()(username=r.username, first_name=r.name))
+            except ValidationError as e:
+                problem("password", "初始密码不符合要求：" + "".join(e.messages))
         if r.role == Role.COUNTY:
             code = get("county_code", cells.identifier)
             r.county = counties.get(code) or (next(iter(counties.values())) if len(counties) == 1 and not code else None)
@@ -144,11 +167,12 @@ def _write(report: StaffReport, actor, actor_label: str) -> None:
     for r in report.rows:
         user = users.get(r.username)
         if user is None:
-            password = r.password or secrets.token_urlsafe(8)
+            password = r.password or secrets.token_urlsafe(9)  # 12 characters
             user = User.objects.create_user(username=r.username, password=password, first_name=r.name,
                                             is_staff=r.role == Role.ADMIN, is_superuser=r.role == Role.ADMIN)
             users[r.username] = user
             report.new_accounts.append((r.username, r.name, password))
+            require_password_change(user, "导入教职工的初始密码")
             audit_record(actor=actor, actor_label=actor_label, action=Action.CREATE, object_type="user",
                          object_id=str(user.pk), object_repr=f"{r.username} {r.name}", note=f"导入 {report.filename} 第{r.row}行")
         before = Membership.objects.filter(user=user).count()

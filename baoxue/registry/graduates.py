@@ -18,7 +18,6 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
@@ -332,7 +331,7 @@ def import_graduates(*, actor, source, filename: str, county: County, graduation
         report.problems.append(RowProblem(None, "", f"毕业年份 {graduation_year} 不对：请填写 2000 至 {this_year} 之间的年份"))
         return report
     try:
-        table = read_table(source, filename, max_bytes=settings.IMPORT_MAX_BYTES)
+        table = read_table(source, filename)  # limits: the IMPORT_MAX_* settings
     except SheetError as e:
         report.problems.append(RowProblem(None, "", str(e)))
         return report
@@ -565,7 +564,9 @@ def can_manage_graduates(user, county: County | int) -> bool:
 
 
 def can_see_full_ids(user, county: County | int) -> bool:
-    """ID numbers in full for those who do registry work on the list; township officials see them masked."""
+    """Who may reveal a graduate's ID number (an audited POST on its page) and export the list
+    with full numbers (an audited export): those who do registry work on the list. Pages show
+    every number masked; township officials never see one in full."""
     county_id = county if isinstance(county, int) else county.pk
     if is_admin(user):
         return True
@@ -600,7 +601,8 @@ def graduates_xlsx(graduates, *, full_ids: bool) -> bytes:
     for i, g in enumerate(graduates, start=1):
         ws.write_row(i, 0, [
             i, g.upload.graduation_year, g.primary_school, g.name, sexes.get(g.sex, ""),
-            g.birth_date.isoformat() if g.birth_date else "",
+            # Beside a masked number the full date would give away 8 of its hidden digits.
+            (g.birth_date.isoformat() if full_ids else str(g.birth_date.year)) if g.birth_date else "",
             g.id_number if full_ids else idcard.mask_id(g.id_number), str(g.township or ""), g.village, status_text(g),
             MATCHED_BY.get(g.matched_by, ""), g.matched_student.school.name if g.matched_student_id else "",
             g.get_result_display(), g.result_school, g.result_place, g.note,

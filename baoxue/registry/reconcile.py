@@ -23,9 +23,10 @@ from baoxue.audit.models import Action
 from baoxue.audit.services import audit_record
 from baoxue.lib import cells, idcard
 from baoxue.lib.headers import match_headers
+from baoxue.lib.rows import too_long
 from baoxue.lib.sheets import SheetError, read_table
 from baoxue.org.imports import REQUIRED, SEXES, STUDENT_HEADERS, grade_order, normalise_class_name
-from baoxue.org.models import RegistryStatus, School, Student
+from baoxue.org.models import Grade, RegistryStatus, School, Student
 from baoxue.registry.models import (
     Category,
     Discrepancy,
@@ -37,6 +38,11 @@ from baoxue.registry.models import (
 )
 
 CATEGORIES = [c.value for c in Category]
+# What a roster row may hold: the columns a work item (Discrepancy) or a student keeps it in.
+ROSTER_LIMITS = {"name": Discrepancy._meta.get_field("name").max_length,
+                 "registry_no": Discrepancy._meta.get_field("registry_no").max_length,
+                 "id_number": Student._meta.get_field("id_number").max_length,
+                 "grade": Grade._meta.get_field("name").max_length}
 COMPARED = {"name": "姓名", "sex": "性别", "birth_date": "出生日期", "id_number": "身份证件号", "grade": "年级",
             "class": "班级"}
 
@@ -76,7 +82,7 @@ class Person:
         if self.registry_no:
             return self.registry_no
         if self.row:
-            return f"row:{self.row}:{self.name}"
+            return f"row:{self.row}:{self.name}"[:60]  # Discrepancy.key
         if self.student_id:
             return f"student:{self.student_id}"
         return f"added:{self.id_number or self.name}"  # present in class, not on any list
@@ -113,10 +119,8 @@ class Reconciliation:
 
 def read_roster(source, filename: str, school: School) -> list[RosterRow]:
     """Read and validate every row the way the student import does; bad rows carry a reason."""
-    from django.conf import settings
-
     try:
-        table = read_table(source, filename, max_bytes=settings.IMPORT_MAX_BYTES)
+        table = read_table(source, filename)  # limits: the IMPORT_MAX_* settings
     except SheetError as e:
         raise ReconcileError(str(e))
     columns, _ = match_headers(table.headers, STUDENT_HEADERS)
@@ -169,6 +173,13 @@ def read_roster(source, filename: str, school: School) -> list[RosterRow]:
             problems.append("全国学籍号和身份证件号都为空")
         if not grade or not class_raw:
             problems.append("年级或班级为空")
+        for key, value in (("name", name), ("id_number", id_number), ("registry_no", registry_no), ("grade", grade)):
+            message = too_long(value, ROSTER_LIMITS[key])
+            if message:
+                problems.append(f"“{table.headers[col[key]]}”列{message}")
+        # An invalid row still becomes a work item: what it keeps must fit the columns.
+        name, registry_no, grade = (name[:ROSTER_LIMITS["name"]], registry_no[:ROSTER_LIMITS["registry_no"]],
+                                    grade[:ROSTER_LIMITS["grade"]])
         rows.append(RosterRow(number, name, sex, birth, id_number, registry_no, grade,
                               normalise_class_name(class_raw, grade), "；".join(problems)))
     return rows

@@ -4,6 +4,7 @@
 .docx and the print page, so the two never disagree.
 """
 
+from baoxue.lib.idcard import mask_registry_no
 from baoxue.lib.word import new_document, table_rows, to_bytes
 from baoxue.registry import suspensions
 from baoxue.registry.models import Application
@@ -18,8 +19,10 @@ def title(app: Application) -> str:
     return f"{app.school.name}学生{word}申请表"
 
 
-def form_rows(app: Application) -> list[tuple[str, str, str, str]]:
-    """Label, value, label, value: the rows of the form."""
+def form_rows(app: Application, *, full_ids: bool = True) -> list[tuple[str, str, str, str]]:
+    """Label, value, label, value: the rows of the form. Without `full_ids` (a head teacher, who
+    may not reveal ID numbers) the 全国学籍号, which is G + the ID number, is masked and only the
+    birth year is shown beside it; the school's office prints the form for the bureau in full."""
     s = app.student
     rules = suspensions.current_rules(app.county_id)
     guardians = [f"{m.name}（{m.relation}）{m.phone}" for m in s.family.all() if m.is_guardian]
@@ -31,7 +34,8 @@ def form_rows(app: Application) -> list[tuple[str, str, str, str]]:
     bills = suspensions.bills_total(app)
     rows = [
         ("姓名", s.name, "性别", s.get_sex_display()),
-        ("出生日期", _d(s.birth_date), "全国学籍号", s.registry_no),
+        ("出生日期", _d(s.birth_date), "全国学籍号", s.registry_no) if full_ids else
+        ("出生年份", f"{s.birth_date.year}年" if s.birth_date else "", "全国学籍号", mask_registry_no(s.registry_no)),
         ("年级班级", s.class_label, "监护人及电话", "；".join(guardians)),
         ("病名", app.illness, "诊断医院", f"{app.hospital}（{app.get_hospital_level_display()}）" if app.hospital else ""),
         ("诊断日期", _d(app.diagnosed_on), "住院或休息", f"{_d(app.rest_from)} 至 {_d(app.rest_to)}" if app.rest_from else ""),
@@ -51,10 +55,10 @@ SIGNATURES = [
 ]
 
 
-def form_docx(app: Application) -> bytes:
+def form_docx(app: Application, *, full_ids: bool = True) -> bytes:
     doc = new_document(title(app))
     doc.add_paragraph(f"学校：{app.school.name}        学校标识码：{app.school.code}")
-    table_rows(doc, form_rows(app), 4)
+    table_rows(doc, form_rows(app, full_ids=full_ids), 4)
     if app.detail:
         doc.add_paragraph(f"情况说明：{app.detail}")
     sign = doc.add_table(rows=0, cols=2)

@@ -11,4 +11,5 @@ urlpatterns: list = [
     path("upload/<str:token>/cancel/", views.graduate_cancel, name="graduate_cancel"),
     path("<int:pk>/", views.graduate_detail, name="graduate_detail"),
     path("<int:pk>/proof/", views.graduate_proof, name="graduate_proof"),
+    path("<int:pk>/reveal/", views.graduate_reveal_id, name="graduate_reveal_id"),
 ]

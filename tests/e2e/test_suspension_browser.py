@@ -22,6 +22,14 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def working_days(db):
+    """The working-day table: a transactional test before this one may have emptied it."""
+    from baoxue.calendar.services import calendar_seed
+
+    calendar_seed(actor=None)
+
+
 def test_a_head_teacher_fills_the_application_on_a_phone(live_server, phone, people, students, term, tmp_path):
     zs = students["zhangsan"]
     log_in(phone, live_server, "t71")

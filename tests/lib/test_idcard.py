@@ -190,12 +190,12 @@ def test_normalise_id():
 
 
 def test_mask_id():
-    assert mask_id("410105200803151234") == "4101**********1234"
+    assert mask_id("410105200803151234") == "41**************34"
     assert mask_id("") == ""
     assert mask_id("123") == "***"
     assert mask_id("1234") == "****"
     assert mask_id("E12345678") == "*********"
-    assert mask_id("110105491231002") == "1101*******1002"
+    assert mask_id("110105491231002") == "11***********02"
 
 
 def test_mask_phone():

@@ -262,10 +262,10 @@ def test_ten_megabytes_of_random_bytes_fails_fast(tmp_path, name):
 def test_file_over_default_limit(tmp_path, name):
     path = tmp_path / name
     with open(path, "wb") as handle:
-        handle.truncate(int(25.3 * MB))  # sparse: no 25 MB actually written
+        handle.truncate(int(45.3 * MB))  # sparse: no 45 MB actually written
     with pytest.raises(SheetError) as excinfo:
         read_table(path, name)
-    assert str(excinfo.value) == "文件过大（25.3 MB），上限为 20 MB"
+    assert str(excinfo.value) == "文件过大（45.3 MB），上限为 40 MB"
 
 
 def test_max_bytes_for_file_object(student_xlsx):
@@ -296,7 +296,7 @@ def test_non_seekable_stream():
 def test_size_just_over_limit_is_not_shown_as_equal(tmp_path):
     path = tmp_path / "edge.csv"
     with open(path, "wb") as handle:
-        handle.truncate(20 * MB + 1)
+        handle.truncate(40 * MB + 1)
     with pytest.raises(SheetError) as excinfo:
         read_table(path, "edge.csv")
-    assert str(excinfo.value) == "文件过大（20.1 MB），上限为 20 MB"
+    assert str(excinfo.value) == "文件过大（40.1 MB），上限为 40 MB"

@@ -199,7 +199,7 @@ def test_recording_a_result_on_the_page(login, org, listed, media):
     client = login(org.registrar)
     url = reverse("graduate_detail", args=[listed["孙二"].pk])
     html = client.get(url).content.decode()
-    assert "保存并销账" in html and new_id(2) in html
+    assert "保存并销账" in html and new_id(2) not in html and "显示完整证件号" in html  # masked until revealed
     r = client.post(url, {"result": "elsewhere", "result_school": "某中学"})
     assert r.status_code == 200 and "就读地" in r.content.decode() and "请填写就读地" in r.content.decode()
     r = client.post(url, {"result": "elsewhere", "result_school": "某中学", "result_place": "广东省东莞市",

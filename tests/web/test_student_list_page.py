@@ -67,7 +67,8 @@ def test_it_masks_id_numbers_and_registry_numbers_for_a_head_teacher(login, org)
     html = login(org.head_teacher_1).get(LIST).content.decode()
     number = org.student_1.id_number
     assert number not in html
-    assert number[:4] in html and number[-4:] in html
+    assert number[:2] + "*" * 14 + number[-2:] in html
+    assert number[6:14] not in html  # nor the birth date (the list shows none)
 
 
 def test_the_export_holds_only_the_head_teachers_class_and_is_masked(login, org):
@@ -76,8 +77,9 @@ def test_the_export_holds_only_the_head_teachers_class_and_is_masked(login, org)
     rows = sheet(r)
     assert [row["姓名"] for row in rows] == ["张三"]
     assert rows[0]["身份证件号"] != org.student_1.id_number
-    assert rows[0]["身份证件号"].endswith(org.student_1.id_number[-4:])
-    assert rows[0]["联系电话"] == "13812345678"  # head teachers call guardians: PHONE_ROLES
+    assert rows[0]["身份证件号"] == org.student_1.id_number[:2] + "*" * 14 + org.student_1.id_number[-2:]
+    assert rows[0]["出生日期"] == str(org.student_1.birth_date.year)  # the year only, beside a masked number
+    assert rows[0]["联系电话"] == "13812345678"  # a head teacher calls their own class's families
     entry = AuditEntry.objects.get(action="export")
     assert "证件号已遮盖" in entry.note
 

@@ -53,6 +53,13 @@ def masked_id(value):
 
 
 @register.filter
+def birth_year(value):
+    """2008年: the birth date shown beside a masked ID number to those who cannot reveal it (the
+    full date would give away 8 of the hidden digits)."""
+    return f"{value.year}年" if value else ""
+
+
+@register.filter
 def masked_phone(value):
     return mask_phone(value or "")
 

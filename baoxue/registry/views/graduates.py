@@ -30,7 +30,6 @@ from baoxue.audit.models import Action
 from baoxue.audit.services import audit_record
 from baoxue.cases.forms import check_attachment
 from baoxue.cases.models import Case as DropoutCase
-from baoxue.lib.idcard import mask_id
 from baoxue.org.forms import IMPORT_EXTENSIONS
 from baoxue.org.models import County, School, Township
 from baoxue.registry import graduates as g
@@ -200,7 +199,7 @@ def graduate_list(request):
         "counts": counts, "upload_form": upload_form,
         "closed_summary": [(GraduateResult(v).label, n) for v, n in counts["by_result"].items() if n],
         "query": query.urlencode(), "export_query": export_query.urlencode(),
-        "full_ids": g.can_see_full_ids(user, county), "pending": _pending_uploads(user),
+        "pending": _pending_uploads(user),
     })
 
 
@@ -379,13 +378,38 @@ def graduate_detail(request, pk):
     case = None
     if graduate.result == GraduateResult.DROPPED_OUT and graduate.matched_student_id:
         case = DropoutCase.objects.filter(student_id=graduate.matched_student_id).order_by("-id").first()
-    full_ids = g.can_see_full_ids(user, graduate.county_id)
-    return render(request, "registry/graduate_detail.html", {
+    return render(request, "registry/graduate_detail.html", _detail_context(user, graduate, form=form, case=case))
+
+
+def _detail_context(user, graduate, *, form=None, case=None, revealed=None) -> dict:
+    """The ID number is masked for everyone; those doing the registry work reveal it by an audited
+    POST (graduate_reveal_id), shown on that response only, as on a student's page."""
+    return {
         "g": graduate, "form": form, "case": case, "status": g.status_text(graduate),
-        "id_shown": graduate.id_number if full_ids else mask_id(graduate.id_number),
+        "can_reveal": g.can_see_full_ids(user, graduate.county_id), "revealed": revealed,
         "matched_by": g.MATCHED_BY.get(graduate.matched_by, ""),
         "ambiguous": graduate.note == g.AMBIGUOUS_NOTE,
-    })
+    }
+
+
+@never_cache
+@login_required
+@require_POST
+def graduate_reveal_id(request, pk):
+    user = request.user
+    graduate = g.get_graduate_for_user(user, pk)
+    if not g.can_see_full_ids(user, graduate.county_id):
+        raise Http404("没有找到该毕业生")
+    audit_record(actor=user, action=Action.REVEAL, obj=graduate, scope_from=graduate.county,
+                 note="查看小学毕业生完整身份证件号")
+    form = None
+    if graduate.is_open and g.can_manage_graduates(user, graduate.county_id):
+        form = ResultForm(graduate=graduate)
+    case = None
+    if graduate.result == GraduateResult.DROPPED_OUT and graduate.matched_student_id:
+        case = DropoutCase.objects.filter(student_id=graduate.matched_student_id).order_by("-id").first()
+    return render(request, "registry/graduate_detail.html",
+                  _detail_context(user, graduate, form=form, case=case, revealed=graduate.id_number or "（未填写）"))
 
 
 @login_required

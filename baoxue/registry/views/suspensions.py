@@ -249,14 +249,15 @@ def _context(request, app: Application, **bound) -> dict:
     can_apply = suspensions.can_apply(user, app.student)
     can_process = suspensions.can_process(user, app)
     can_decide = suspensions.can_decide(user, app)
-    share, calendar_error = None, ""
+    share, calendar_error, next_day = None, "", None
+    # `missing` names a missing calendar year as one of the gaps itself.
+    gaps = suspensions.missing(app, rules, today=today) if editable and app.kind != K.DISABILITY else []
     try:
         if app.kind == K.SUSPEND:
             share = suspensions.rest_share(app, rules)
-        gaps = suspensions.missing(app, rules, today=today) if editable and app.kind != K.DISABILITY else []
         next_day = workdays.next_submission_day(today)
     except workdays.CalendarMissing as e:
-        calendar_error, gaps, next_day = str(e), [], None
+        calendar_error = str(e)
     materials = [{"material": m, "label": Material(m).label, "file": files.get(m),
                   "form": bound.get(f"up_{m}") or UploadForm(initial={"material": m}) if (editable and can_apply) else None}
                  for m in suspensions.MATERIALS[app.kind]]
@@ -482,8 +483,10 @@ def application_file(request, pk):
 @login_required
 def application_form_docx(request, pk):
     app = suspensions.get_application_for_user(request.user, pk)
-    data = suspension_form.form_docx(app)
-    audit_record(actor=request.user, action=Action.EXPORT, obj=app, scope_from=app.student, note="下载休学申请表")
+    full_ids = org_selectors.can_reveal_id(request.user, app.student)
+    data = suspension_form.form_docx(app, full_ids=full_ids)
+    audit_record(actor=request.user, action=Action.EXPORT, obj=app, scope_from=app.student,
+                 note="下载休学申请表" + ("" if full_ids else "（学籍号已遮盖）"))
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     name = f"{suspension_form.title(app)}-{app.student.name}.docx"
     response["Content-Disposition"] = f"attachment; filename=\"form.docx\"; filename*=UTF-8''{quote(name)}"
@@ -496,7 +499,8 @@ def application_form_docx(request, pk):
 def application_form_print(request, pk):
     app = suspensions.get_application_for_user(request.user, pk)
     return render(request, "registry/suspension_print.html", {
-        "app": app, "title": suspension_form.title(app), "rows": suspension_form.form_rows(app),
+        "app": app, "title": suspension_form.title(app),
+        "rows": suspension_form.form_rows(app, full_ids=org_selectors.can_reveal_id(request.user, app.student)),
         "signatures": suspension_form.SIGNATURES})
 
 

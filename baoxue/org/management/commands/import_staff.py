@@ -29,6 +29,6 @@ class Command(BaseCommand):
             return
         self.stdout.write(self.style.SUCCESS(f"已导入：新账号 {len(report.new_accounts)} 个，新角色 {report.memberships_added} 个。"))
         if report.new_accounts:
-            self.stdout.write("新账号的初始密码（请转交本人并提醒修改）：")
+            self.stdout.write("新账号的初始密码（请转交本人；首次登录时系统会要求修改）：")
             for username, name, password in report.new_accounts:
                 self.stdout.write(f"  {username}\t{name}\t{password}")

@@ -54,7 +54,10 @@ class Command(BaseCommand):
             if now.time() >= at and done != now.date():
                 self._run(now.date(), "每日预警")
                 done = now.date()
-            time.sleep(30)
+            for _ in range(30):  # wake each second: SIGTERM stops it at once
+                if stop:
+                    break
+                time.sleep(1)
 
     def _run(self, day: datetime.date, label: str) -> None:
         try:

@@ -145,7 +145,7 @@ def test_a_1_gb_zip_bomb_is_refused_in_bounded_memory(tmp_path, isolated):
     started = time.monotonic()
     with pytest.raises(SheetError) as excinfo:
         read_table(path, "bomb.xlsx", isolated=isolated, stats=stats)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 60  # refused from the zip directory, not after inflating it
     message = str(excinfo.value)
     assert "文件解压后过大" in message or "压缩比异常" in message
     assert message.endswith(HINT)
@@ -188,7 +188,7 @@ def test_a_1_mb_cell_is_cut_when_read(tmp_path):
             wb.save(path)
         started = time.monotonic()
         table = read_table(path, filename)
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 60  # a guard against minutes, not a measurement
         ((row, (cell, sex)),) = table.rows
         assert row == 2 and sex == "男" and len(cell) == 1000
 
@@ -228,7 +228,7 @@ def test_the_time_limit_kills_the_child():
     started = time.monotonic()
     with pytest.raises(SandboxError) as excinfo:
         list(run_isolated(sandbox._hook_sleep, 60, seconds=1))
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 45  # killed, not left to sleep its 60 s
     assert "读取超过 1 秒" in str(excinfo.value)
 
 
@@ -247,7 +247,7 @@ def test_stopping_early_ends_the_child():
     assert next(stream) == "before"
     started = time.monotonic()
     stream.close()
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 45  # ended, not left to sleep its 60 s
 
 
 def test_the_settings_give_the_limits(settings):

@@ -89,6 +89,9 @@ INSTALLED_APPS = [
     "baoxue.attendance",
     "baoxue.cases",
     "baoxue.registry",
+    "baoxue.legal",
+    "baoxue.special",
+    "baoxue.care",
     "baoxue.demo",
     "baoxue.ops",
 ]

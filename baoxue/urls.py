@@ -14,5 +14,8 @@ urlpatterns = [
     path("cases/", include("baoxue.cases.urls")),
     path("calendar/", include("baoxue.calendar.urls")),
     path("registry/", include("baoxue.registry.urls")),
+    path("special/", include("baoxue.special.urls")),
+    path("care/", include("baoxue.care.urls")),
+    path("legal/", include("baoxue.legal.urls")),
     path("", include("baoxue.org.urls")),
 ]

@@ -50,6 +50,7 @@ class Calendar:
         self.school = school
         self._next: dict[datetime.date, datetime.date] = {}
         self._due: dict[tuple[datetime.date, int], datetime.date | None] = {}
+        self._terms: list | None = None
 
     def next_school_day(self, day: datetime.date) -> datetime.date:
         """The next school day (or working day, between terms). When the calendar of the coming
@@ -57,6 +58,18 @@ class Calendar:
         if day not in self._next:
             self._next[day] = home_visit_due(self.school, day)
         return self._next[day]
+
+    def observation_end(self, closed_on: datetime.date, terms_after: int) -> datetime.date:
+        """返校后观察: through the end of the term of the return and `terms_after` more terms
+        (a return between terms counts in the next one). Without terms entered: 180 days."""
+        if self._terms is None:
+            from baoxue.org.models import Term
+
+            self._terms = list(Term.objects.filter(school=self.school).order_by("start").values_list("start", "end"))
+        ends = [end for _, end in self._terms if end >= closed_on]
+        if not ends:
+            return closed_on + datetime.timedelta(days=180)
+        return ends[min(terms_after, len(ends) - 1)]
 
     def working_days_after(self, day: datetime.date, n: int) -> datetime.date | None:
         """10个工作日内: n working days after `day`; None while that year has no calendar (the case
@@ -68,6 +81,13 @@ class Calendar:
             except workdays.CalendarMissing:
                 self._due[key] = None
         return self._due[key]
+
+
+def returned_after_suspicion(run) -> bool:
+    """A suspected-dropout (or dropout) run, or case, that ended with the student back: the
+    student is then under observation (返校后观察)."""
+    return (not run.is_open and run.outcome in (Outcome.RETURNED, Outcome.RESUMED)
+            and run.suspected_on is not None)
 
 
 def home_visit_due(school: School, day: datetime.date) -> datetime.date:
@@ -101,6 +121,8 @@ class RunState:
     change_since: datetime.date | None = None
     change_due_on: datetime.date | None = None
     tasks: dict[str, tuple[datetime.date, datetime.date]] = field(default_factory=dict)
+    # A run of a student under observation after a return starts at the home-visit step.
+    head_start: int = 0
     is_open: bool = True
     outcome: str = ""
     closed_on: datetime.date | None = None
@@ -112,7 +134,7 @@ class RunState:
             rules=case.rules, first_absent_on=case.first_absent_on, last_absent_on=case.last_absent_on,
             unexcused_days=case.unexcused_days, stage=case.stage, suspected_on=case.suspected_on,
             persuasion_due=case.persuasion_due, dropout_on=case.dropout_on, dropout_cause=case.dropout_cause,
-            seen_at_school_on=case.seen_at_school_on,
+            seen_at_school_on=case.seen_at_school_on, head_start=case.head_start,
             change_since=case.change_since if case.change_pending else None,
             change_due_on=case.change_due_on if case.change_pending else None,
             tasks={t.kind: (t.opened_on, t.due_on) for t in tasks if t.cancelled_on is None},
@@ -133,7 +155,7 @@ def _count_day(state: RunState, day: datetime.date, cal: Calendar) -> None:
     state.last_absent_on = day
     if state.stage == Stage.DROPOUT:
         return  # the days go on counting; the ledger's steps are behind it
-    n, rules = state.unexcused_days, state.rules
+    n, rules = state.unexcused_days + state.head_start, state.rules
     if n == rules.contact_day:
         state.tasks[Task.Kind.CONTACT_GUARDIAN] = (day, day)
     if n == rules.visit_day:
@@ -157,13 +179,15 @@ def to_dropout(state: RunState, day: datetime.date, cause: str) -> None:
 
 
 def step(state: RunState | None, day: datetime.date, status: str, *, on_roll: bool, rules: Rules,
-         cal: Calendar) -> tuple[RunState | None, RunState | None]:
+         cal: Calendar, observed: bool = False) -> tuple[RunState | None, RunState | None]:
     """Move one student's run on by one school day. Returns (the open run after the day, the
-    run that ended on the day)."""
+    run that ended on the day). `observed`: the student is under observation after a return
+    (`Calendar.observation_end`), so a new run starts at the home-visit step."""
     if state is None:
         # Only a student on the roll (在校) starts a run.
         if status == UNEXCUSED_DAY and on_roll:
-            state = RunState(rules=rules, first_absent_on=day, last_absent_on=day)
+            state = RunState(rules=rules, first_absent_on=day, last_absent_on=day,
+                             head_start=max(0, rules.visit_day - 1) if observed else 0)
             _count_day(state, day, cal)
             _fill_due(state, cal)
         return state, None
@@ -211,17 +235,22 @@ def _apply(state: RunState, facts: Facts, day: datetime.date | None) -> None:
 
 
 def walk(days: list[datetime.date], status_of, on_roll_of, *, rules: Rules, cal: Calendar,
-         facts: Facts | None = None) -> list[RunState]:
-    """Every run over `days`, from a day no run was open: the cases daily runs would give."""
+         facts: Facts | None = None, observed_until: datetime.date | None = None) -> list[RunState]:
+    """Every run over `days`, from a day no run was open: the cases daily runs would give.
+    `observed_until`: the end of the observation of an earlier return (`observation_until`)."""
     facts = facts or Facts()
     runs: list[RunState] = []
     state = None
     for day in days:
         if state is not None:
             _apply(state, facts, day)
-        state, ended = step(state, day, status_of(day), on_roll=on_roll_of(day), rules=rules, cal=cal)
+        state, ended = step(state, day, status_of(day), on_roll=on_roll_of(day), rules=rules, cal=cal,
+                            observed=observed_until is not None and day <= observed_until)
         if ended is not None:
             runs.append(ended)
+            if returned_after_suspicion(ended):
+                end = cal.observation_end(ended.closed_on, ended.rules.observation_terms)
+                observed_until = max(filter(None, (observed_until, end)))
     if state is not None:
         _apply(state, facts, None)
         runs.append(state)
@@ -281,14 +310,17 @@ def _evaluate(school: School, day: datetime.date, book: DayBook, cal: Calendar, 
     open_cases = {c.student_id: c for c in Case.objects.filter(school=school, is_open=True).select_related("rules")
                   .prefetch_related("tasks")}
     ids = book.unexcused_students(day) | set(open_cases)
-    rules = sync.rules_for(school.county_id) if ids - set(open_cases) else None
+    starting = ids - set(open_cases)
+    rules = sync.rules_for(school.county_id) if starting else None
+    watched = observation_until(school, starting, before=day, cal=cal) if starting else {}
     writer = sync.Writer(school, actor_label=SYSTEM)
     for student in Student.objects.filter(pk__in=ids).order_by("pk").values(*STUDENT_VALUES):
         case = open_cases.get(student["id"])
         expected = on_roll(student, day)
         state, ended = step(RunState.of(case, case.tasks.all()) if case else None, day,
                             book.status(student["id"], student["school_class_id"], day, on_roll=expected),
-                            on_roll=expected, rules=case.rules if case else rules, cal=cal)
+                            on_roll=expected, rules=case.rules if case else rules, cal=cal,
+                            observed=day <= watched.get(student["id"], datetime.date.min))
         after = ended or state
         if after is None:
             continue
@@ -303,6 +335,18 @@ def _evaluate(school: School, day: datetime.date, book: DayBook, cal: Calendar, 
         writer.save(case, after, student)
     Evaluation.objects.create(school=school, date=day, county_id=school.county_id)
     stats["days"] += 1
+
+
+def observation_until(school: School, student_ids, *, before: datetime.date, cal: Calendar) -> dict[int, datetime.date]:
+    """For each student, the end of the observation after their latest return from a
+    suspected-dropout or dropout case closed before `before` (students never watched are absent)."""
+    found: dict[int, datetime.date] = {}
+    for case in (Case.objects.filter(school=school, student_id__in=list(student_ids), is_open=False,
+                                     outcome__in=[Outcome.RETURNED, Outcome.RESUMED], suspected_on__isnull=False,
+                                     closed_on__lt=before)
+                 .select_related("rules").order_by("student_id", "closed_on")):
+        found[case.student_id] = cal.observation_end(case.closed_on, case.rules.observation_terms)
+    return found
 
 
 def last_evaluated(school: School) -> datetime.date | None:

@@ -247,6 +247,12 @@ class RulesForm(forms.Form):
     persuasion_working_days = forms.IntegerField(label=Rules._meta.get_field("persuasion_working_days").verbose_name,
                                                  min_value=1, max_value=60)
     min_attempts = forms.IntegerField(label=Rules._meta.get_field("min_attempts").verbose_name, min_value=1, max_value=20)
+    observation_terms = forms.IntegerField(label=Rules._meta.get_field("observation_terms").verbose_name,
+                                           min_value=0, max_value=6, required=False)
+    repeat_absent_days = forms.IntegerField(label=Rules._meta.get_field("repeat_absent_days").verbose_name,
+                                            min_value=1, max_value=60, required=False)
+    repeat_window_days = forms.IntegerField(label=Rules._meta.get_field("repeat_window_days").verbose_name,
+                                            min_value=1, max_value=120, required=False)
 
 
 # ---------------------------------------------------------------- ledger filters

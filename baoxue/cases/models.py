@@ -24,6 +24,13 @@ class Rules(models.Model):
     suspect_day = models.PositiveSmallIntegerField("疑似辍学（第几天）", default=5)
     persuasion_working_days = models.PositiveSmallIntegerField("劝返期限（工作日）", default=10)
     min_attempts = models.PositiveSmallIntegerField("最少劝返次数", default=3)
+    # 返校后观察: a student whose suspected-dropout (or dropout) case closed with a return is
+    # watched for the rest of that term and this many more; a new unexcused absence meanwhile
+    # starts at the home-visit step.
+    observation_terms = models.PositiveSmallIntegerField("返校后观察（销账学期之后再观察几个学期）", default=1)
+    # Repeated absence (a flag, not a ledger row): this many unexcused days within the window.
+    repeat_absent_days = models.PositiveSmallIntegerField("反复缺勤：缺勤天数", default=8)
+    repeat_window_days = models.PositiveSmallIntegerField("反复缺勤：在多少个在校日内", default=20)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
@@ -112,6 +119,9 @@ class Case(models.Model):
     change_pending = models.CharField("学籍异动办理中", max_length=20, blank=True)
     change_since = models.DateField("异动日期", null=True, blank=True)
     change_due_on = models.DateField("异动办结期限", null=True, blank=True)
+    # 观察期内再次缺勤: the run starts at the home-visit step; these days are added to the count
+    # when the steps are decided (0 for a first run).
+    head_start = models.PositiveSmallIntegerField("观察期内提前的天数", default=0)
     is_open = models.BooleanField("未销账", default=True)
     outcome = models.CharField("结果", max_length=20, choices=Outcome.choices, blank=True)
     closed_on = models.DateField("销账日期", null=True, blank=True)

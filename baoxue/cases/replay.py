@@ -22,7 +22,9 @@ from django.utils import timezone
 from baoxue.attendance.models import UNEXCUSED, AttendanceRecord
 from baoxue.attendance.selectors import DayBook
 from baoxue.calendar import workdays
-from baoxue.cases.escalation import STUDENT_VALUES, Calendar, Facts, RunState, last_evaluated, on_roll, walk
+from baoxue.cases.escalation import (
+    STUDENT_VALUES, Calendar, Facts, RunState, last_evaluated, observation_until, on_roll, walk,
+)
 from baoxue.cases.models import CLOSED_BY_JOB, Case, DropoutCause, Outcome, closed_by_job
 from baoxue.cases.sync import Writer, rules_for
 from baoxue.org.models import School, Student
@@ -166,9 +168,10 @@ def replay(*, school: School, student_ids, since: datetime.date, note: str = "")
                 facts.missing_on = open_case.dropout_on
             if open_case.change_pending:
                 facts.change_since, facts.change_due_on = open_case.change_since, open_case.change_due_on
+        watched = observation_until(school, [sid], before=start, cal=cal).get(sid)
         runs = walk([d for d in days if d >= start],
                     lambda d: book.status(sid, student["school_class_id"], d, on_roll=on_roll(student, d)),
-                    lambda d: on_roll(student, d), rules=rules, cal=cal, facts=facts)
+                    lambda d: on_roll(student, d), rules=rules, cal=cal, facts=facts, observed_until=watched)
         pairs, new, gone = match(candidates, runs)
         for case in gone:
             if case.outcome != Outcome.CORRECTED and not _pinned(case):

@@ -264,6 +264,7 @@ FLAG_LABELS = {
     "due_unknown": "劝返截止日无法计算（工作日历缺失）",
     "seen_at_school": "辍学后到校：请办理复学？",
     "change_pending": "学籍异动办理中",
+    "after_return": "返校后观察期内再次缺勤",
     "persuasion_short": "劝返不足",
     "overdue": "逾期",
 }
@@ -275,7 +276,8 @@ def case_flags(case: Case, *, today: datetime.date, attempts_in_window: int | No
     `baoxue cases --format json`): late_attempts (an attempt dated after the deadline, before
     the dropout ledger), due_unknown (entered the 疑似 ledger but has no deadline: the calendar
     was missing), seen_at_school (a dropout seen at school again, open case), change_pending
-    (学籍异动办理中, open case), persuasion_short (劝返不足) and overdue (逾期). Counts not given
+    (学籍异动办理中, open case), after_return (a new run of a student under observation after a
+    return: it started at the home-visit step), persuasion_short (劝返不足) and overdue (逾期). Counts not given
     are read (one query); `clock` saves reading the calendar again."""
     if attempts_in_window is None or late_attempts is None:
         counted, late = attempt_counts(case)
@@ -292,6 +294,8 @@ def case_flags(case: Case, *, today: datetime.date, attempts_in_window: int | No
         flags.append("seen_at_school")
     if case.change_pending and case.is_open:
         flags.append("change_pending")
+    if case.head_start and case.is_open:
+        flags.append("after_return")
     if clock.short:
         flags.append("persuasion_short")
     if clock.overdue:
@@ -468,3 +472,50 @@ def absence_advice(*, school_class, day: datetime.date, today: datetime.date, st
                         f"联系到{contact.reached}" + (f"（{contact.result}）" if contact.result else "")) if contact else "",
         }
     return out
+
+
+def repeated_absence(school, *, today: datetime.date, student_ids=None) -> dict[int, int]:
+    """反复缺勤: students on the roll with at least the county's N unexcused days within its last
+    M school days up to `today` (default 8 in 20), even when no run reached day 5. A flag for
+    the office and the head teacher, not a ledger row. {student_id: days}, in one query."""
+    from baoxue.attendance.models import UNEXCUSED, AttendanceRecord
+    from baoxue.cases.models import Rules
+
+    rules = (Rules.objects.filter(county_id=school.county_id).order_by("-id").first()
+             or Rules(county_id=school.county_id))
+    try:
+        window = workdays.school_days(school, today - datetime.timedelta(days=rules.repeat_window_days * 3), today)
+    except workdays.CalendarMissing:
+        return {}
+    window = window[-rules.repeat_window_days:]
+    if not window:
+        return {}
+    qs = AttendanceRecord.objects.filter(school=school, date__in=window, mark__in=UNEXCUSED,
+                                         student__status="in_school")
+    if student_ids is not None:
+        qs = qs.filter(student_id__in=list(student_ids))
+    rows = qs.values("student_id").annotate(n=Count("id")).filter(n__gte=rules.repeat_absent_days)
+    return {r["student_id"]: r["n"] for r in rows}
+
+
+def under_observation(student_ids, *, today: datetime.date) -> dict[int, tuple[datetime.date, datetime.date]]:
+    """返校后观察: students whose suspected-dropout or dropout case closed with a return and whose
+    observation (that term and the county's number of terms after it) runs through `today`.
+    {student_id: (returned_on, watched_until)}."""
+    from baoxue.cases.escalation import Calendar, returned_after_suspicion
+
+    found: dict[int, tuple[datetime.date, datetime.date]] = {}
+    calendars: dict[int, Calendar] = {}
+    for case in (Case.objects.filter(student_id__in=list(student_ids), is_open=False,
+                                     outcome__in=[Outcome.RETURNED, Outcome.RESUMED], suspected_on__isnull=False,
+                                     closed_on__lte=today)
+                 .select_related("rules", "school").order_by("student_id", "closed_on")):
+        if not returned_after_suspicion(case):
+            continue
+        cal = calendars.setdefault(case.school_id, Calendar(case.school))
+        until = cal.observation_end(case.closed_on, case.rules.observation_terms)
+        if until >= today:
+            found[case.student_id] = (case.closed_on, until)
+        else:
+            found.pop(case.student_id, None)
+    return found

@@ -40,13 +40,21 @@ def rules_for(county_id: int) -> Rules:
 
 @transaction.atomic
 def rules_change(*, actor, county, contact_day: int, visit_day: int, suspect_day: int,
-                 persuasion_working_days: int, min_attempts: int) -> Rules:
+                 persuasion_working_days: int, min_attempts: int, observation_terms: int | None = None,
+                 repeat_absent_days: int | None = None, repeat_window_days: int | None = None) -> Rules:
     """A county changes its thresholds: a new version for new cases; open cases keep theirs."""
     if not (1 <= contact_day < visit_day < suspect_day):
         raise ValidationError("天数须满足：联系家长 < 家访跟进 < 疑似辍学，且至少为1")
     old = rules_for(county.pk)
+    observation_terms = old.observation_terms if observation_terms is None else observation_terms
+    repeat_absent_days = old.repeat_absent_days if repeat_absent_days is None else repeat_absent_days
+    repeat_window_days = old.repeat_window_days if repeat_window_days is None else repeat_window_days
+    if not (1 <= repeat_absent_days <= repeat_window_days):
+        raise ValidationError("反复缺勤：缺勤天数须至少为1，且不多于统计的在校日数")
     new = Rules.objects.create(county=county, contact_day=contact_day, visit_day=visit_day, suspect_day=suspect_day,
                                persuasion_working_days=persuasion_working_days, min_attempts=min_attempts,
+                               observation_terms=observation_terms, repeat_absent_days=repeat_absent_days,
+                               repeat_window_days=repeat_window_days,
                                created_by=actor if getattr(actor, "is_authenticated", False) else None)
     audit_record(actor=actor, action=Action.UPDATE, obj=new, object_repr=f"{county} 13510 规则",
                  changes={"rules": [str(old), str(new)]})

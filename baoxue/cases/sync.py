@@ -16,7 +16,7 @@ from baoxue.org.models import Student
 
 # The fields of a case that attendance decides.
 RUN_FIELDS = ("first_absent_on", "last_absent_on", "unexcused_days", "stage", "suspected_on", "persuasion_due",
-              "dropout_on", "dropout_cause", "seen_at_school_on", "is_open", "outcome", "closed_on")
+              "dropout_on", "dropout_cause", "seen_at_school_on", "head_start", "is_open", "outcome", "closed_on")
 CLOSE_NOTES = {Outcome.RETURNED: "到校，销账", Outcome.EXCUSED: "请假（正当原因），连续缺勤中断"}
 
 rules_for = services.rules_for

@@ -60,6 +60,23 @@ def _urgency(case) -> tuple:
 
 # ---------------------------------------------------------------- inbox
 
+def _repeated_absence(user, today):
+    """反复缺勤 flags for the office (its schools) and the head teacher (their classes)."""
+    from baoxue.org.models import Student
+
+    found: dict[int, int] = {}
+    for school in selectors.office_schools(user):
+        found.update(selectors.repeated_absence(school, today=today))
+    for school_class in org_selectors.classes_for_user(user).filter(head_teacher=user).select_related("school"):
+        ids = school_class.students.values_list("pk", flat=True)
+        found.update(selectors.repeated_absence(school_class.school, today=today, student_ids=ids))
+    students = list(Student.objects.filter(pk__in=list(found)).select_related("school_class__grade")
+                    .order_by("school_class_id", "name"))
+    for s in students:
+        s.absent_days = found[s.pk]
+    return students
+
+
 @never_cache
 @login_required
 def inbox(request):
@@ -102,8 +119,10 @@ def inbox(request):
                        .select_related("case__student__school_class__grade", "case__school", "township", "read_by")
                        .order_by(F("read_at").asc(nulls_first=True), "-sent_on", "-id")[:INBOX_LIMIT])
 
+    repeated = _repeated_absence(user, today)
     return render(request, "cases/inbox.html", {
         "today": today, "tasks": tasks, "mine": mine, "offices": offices, "overviews": overviews, "reports": reports,
+        "repeated": repeated,
         "unread": sum(1 for r in reports or [] if r.read_at is None),
         "can_see_ledgers": selectors.can_see_ledgers(user),
         "rules_link": org_selectors.is_admin(user) or Role.COUNTY in roles,

@@ -60,6 +60,13 @@ STUDENT_HEADERS: dict[str, list[str]] = {
     "orphan": ["是否孤儿"],
     "disability_type": ["残疾类型"],
     "mainstream": ["随班就读"],
+    # 家庭经济困难: the aid flag, and the poverty columns some exports carry (a kind, or one flag each).
+    "aid": ["是否需要申请资助", "需要申请资助"],
+    "poverty_kind": ["家庭经济困难类型", "家庭经济困难学生类型", "经济困难类型", "贫困类型", "困难类型"],
+    "poor_lifted": ["是否脱贫户", "是否建档立卡贫困户", "是否建档立卡户"],
+    "poor_monitored": ["是否监测户", "是否防返贫监测户", "是否防返贫监测对象"],
+    "poor_dibao": ["是否低保户", "是否低保家庭", "是否低保"],
+    "poor_tekun": ["是否特困供养", "是否特困供养人员", "是否特困户", "是否特困"],
     "distance": ["上下学距离", "上下学距离（公里）"],
     "commute": ["上下学方式"],
     "study_mode": ["就读方式"],
@@ -174,6 +181,23 @@ def _township_from_address(address: str, townships: list[Township]) -> tuple[Tow
     return None, ""
 
 
+# The 家庭经济困难 kinds as exports spell them (建档立卡贫困户 are 脱贫户 since 2021).
+POVERTY_KINDS = {"脱贫": "脱贫户", "建档立卡": "脱贫户", "贫困户": "脱贫户", "监测": "监测户", "低保": "低保",
+                 "特困": "特困"}
+POVERTY_FLAGS = (("poor_tekun", "特困"), ("poor_dibao", "低保"), ("poor_monitored", "监测户"), ("poor_lifted", "脱贫户"))
+
+
+def _poverty(r: SheetRow) -> str | None:
+    """家庭经济困难 from the row: its kind ("" when only 是否需要申请资助 says so), or None."""
+    kind = r.text("poverty_kind")
+    if kind not in NO_VALUES:
+        return next((v for k, v in POVERTY_KINDS.items() if k in kind), "")
+    for key, label in POVERTY_FLAGS:
+        if r.get(key, cells.yes_no):
+            return label
+    return "" if r.get("aid", cells.yes_no) else None
+
+
 def _parse_row(r: SheetRow, school: School, townships: list[Township]) -> ParsedRow | None:
     v: dict = {}
     v["name"] = r.text("name")
@@ -245,6 +269,9 @@ def _parse_row(r: SheetRow, school: School, townships: list[Township]) -> Parsed
         groups.append((KeyGroup.MIGRANT, "", ""))
     if r.get("orphan", cells.yes_no):
         groups.append((KeyGroup.ORPHAN, "", ""))
+    poor = _poverty(r)
+    if poor is not None:
+        groups.append((KeyGroup.POOR, poor, ""))
     disability = r.text("disability_type")
     if disability not in NO_VALUES:
         placement = "mainstream" if r.get("mainstream", cells.yes_no) or r.text("mainstream") == "随班就读" else ""

@@ -99,3 +99,15 @@ def flag_tags(case):
             title = f"截止日 {cnshort(case.persuasion_due)} 之后的劝返记录不计入劝返次数"
         tags.append({"code": code, "text": text, "level": FLAG_LEVELS.get(code, ""), "title": title})
     return tags
+
+
+@register.inclusion_tag("cases/_student_cases.html")
+def student_cases(user, student):
+    """A student's 13510 cases on the student page, those the user may see, oldest first: a
+    second run after a return shows which case it follows."""
+    from baoxue.cases import selectors
+
+    cases = list(selectors.cases_for_user(user).filter(student=student).order_by("first_absent_on", "pk"))
+    for before, case in zip([None] + cases, cases):
+        case.follows = before if case.head_start else None
+    return {"cases": cases}

@@ -218,7 +218,8 @@ def application_new(request):
     if live:
         messages.info(request, f"该生已有一份{live.get_kind_display()}申请，请在原申请上继续")
         return redirect("suspension_detail", pk=live.pk)
-    form = StartForm(request.POST or None, initial={"kind": K.SUSPEND})
+    kind = request.GET.get("kind")
+    form = StartForm(request.POST or None, initial={"kind": kind if kind in (K.SUSPEND, K.DISABILITY) else K.SUSPEND})
     created: list[Application] = []
     if request.method == "POST" and form.is_valid() and apply_service(form, lambda: created.append(
             suspensions.application_start(actor=user, student=student, kind=form.cleaned_data["kind"],

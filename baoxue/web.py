@@ -45,3 +45,26 @@ class ContentSecurityPolicyMiddleware:
         if self.policy and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = self.policy
         return response
+
+
+def paper_response(request, paper, *, student, label: str):
+    """An uploaded paper (a scan or photo, its type read from the content when it was uploaded:
+    `paper.file_type`), shown inline, never cached, and its view written to the audit log. The
+    caller has already checked that the user may see it (404 otherwise)."""
+    from django.http import FileResponse, Http404
+
+    from baoxue.audit.models import Action
+    from baoxue.audit.services import audit_record
+    from baoxue.lib.uploads import CONTENT_TYPES
+
+    try:
+        handle = paper.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("文件已不存在")
+    audit_record(actor=request.user, action=Action.VIEW, obj=paper, object_repr=label, scope_from=student,
+                 note=f"查看材料：{paper.original_name}")
+    response = FileResponse(handle, content_type=CONTENT_TYPES[paper.file_type])
+    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(paper.original_name)}"
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -5,27 +5,23 @@ Reads go through `baoxue.legal.selectors` (anyone else gets a 404); each POST is
 `baoxue.legal.services`, whose ValidationError is shown on the form it came from.
 """
 
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Max, Prefetch
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from baoxue.audit.models import Action
-from baoxue.audit.services import audit_record
 from baoxue.cases.models import Stage
 from baoxue.legal import selectors, services
 from baoxue.legal.forms import ApproveForm, EndForm, FileForm, FilterForm, StepForm
 from baoxue.legal.models import ExitCondition, LegalPaper, LegalStep
-from baoxue.lib.uploads import CONTENT_TYPES
 from baoxue.org.models import School
-from baoxue.web import apply_service
+from baoxue.web import apply_service, paper_response
 
 EC = ExitCondition
 LIST_LIMIT = 500
@@ -183,14 +179,4 @@ def legal_file(request, pk):
     except (LegalPaper.DoesNotExist, ValueError):
         raise Http404("没有找到该文件")
     case = selectors.get_legal_case_for_user(request.user, paper.case_id)
-    try:
-        handle = paper.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("文件已不存在")
-    audit_record(actor=request.user, action=Action.VIEW, obj=paper, scope_from=case.student,
-                 object_repr=f"{case.student.name}：{paper.get_kind_display()}", note=f"查看材料：{paper.original_name}")
-    response = FileResponse(handle, content_type=CONTENT_TYPES[paper.file_type])
-    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(paper.original_name)}"
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return paper_response(request, paper, student=case.student, label=f"{case.student.name}：{paper.get_kind_display()}")

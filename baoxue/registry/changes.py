@@ -28,7 +28,7 @@ from baoxue.audit.services import audit_record
 from baoxue.calendar import workdays
 from baoxue.org import selectors as org_selectors
 from baoxue.org.models import RegistryStatus, Student
-from baoxue.registry.models import Application, ChangeType, RegistryChange
+from baoxue.registry.models import HOLDING_STATES, Application, ChangeType, RegistryChange
 
 S = RegistryStatus
 
@@ -235,7 +235,8 @@ def _departure_during_case(*, actor, change: RegistryChange) -> None:
 
 def _held_by_application(student: Student) -> bool:
     """The student's suspension (or deferral) is in effect, or ended, under an application."""
-    return Application.objects.filter(student=student, state__in=["effective", "expired"]).exclude(kind="extend").exists()
+    return (Application.objects.filter(student=student, state__in=HOLDING_STATES)
+            .exclude(kind=Application.Kind.EXTEND).exists())
 
 
 def _open_dropout_case(student: Student):

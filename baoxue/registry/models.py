@@ -425,6 +425,11 @@ class Application(models.Model):
         return f"{self.student} {self.get_kind_display()}申请"
 
 
+# A suspension (or deferral) is held by its application while in effect, and after it ended
+# without 复学 until the 复学 is recorded there.
+HOLDING_STATES = (Application.State.EFFECTIVE, Application.State.EXPIRED)
+
+
 class Material(models.TextChoices):
     """The papers of an application, each an upload (PDF, JPG or PNG)."""
 

@@ -47,7 +47,7 @@ from baoxue.org import selectors as org_selectors
 from baoxue.org.models import RegistryStatus, SchoolClass, Student, Term
 from baoxue.registry import changes as register
 from baoxue.registry.models import (
-    Application, ApplicationFile, BillItem, ChangeType, HospitalLevel, Material, SuspensionRules,
+    HOLDING_STATES, Application, ApplicationFile, BillItem, ChangeType, HospitalLevel, Material, SuspensionRules,
 )
 
 A = Application
@@ -56,7 +56,7 @@ St = Application.State
 LIVE = (St.DRAFT, St.RETURNED, St.SUBMITTED, St.APPROVED)
 EDITABLE = (St.DRAFT, St.RETURNED)
 # In effect (or ended without 复学): the student's suspension is this application.
-HOLDING = (St.EFFECTIVE, St.EXPIRED)
+HOLDING = HOLDING_STATES
 # What the head teacher, the school and the bureau see in the papers of each kind.
 MATERIALS = {
     K.SUSPEND: (Material.APPLICATION, Material.DIAGNOSIS, Material.REST, Material.BILLS, Material.FORM_SCHOOL,

@@ -5,28 +5,25 @@ visit log) and the phone form a teacher records a visit on.
 Reads go through `baoxue.special.selectors` (anyone else gets a 404); each POST is one service of
 `baoxue.special.services`, whose ValidationError is shown on the form it came from."""
 
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from baoxue.audit.models import Action
-from baoxue.audit.services import audit_record
-from baoxue.lib.uploads import ACCEPTED_LABEL, CONTENT_TYPES
+from baoxue.lib.uploads import ACCEPTED_LABEL
 from baoxue.org import selectors as org_selectors
 from baoxue.org.models import County, KeyGroup, KeyGroupMembership, Role
 from baoxue.special import selectors, services, shortfall
 from baoxue.special.forms import PlacementForm, PlanForm, SettingsForm, VisitFileForm, VisitForm
 from baoxue.special.models import HomeTeachingPlan, HomeTeachingVisit, PlacementDecision, SpecialFile, SpecialSettings
-from baoxue.web import apply_service
+from baoxue.web import apply_service, paper_response
 
 
 def _signed():
@@ -223,18 +220,7 @@ def visit_file_add(request, pk):
 def file_view(request, pk):
     """One upload, only to those who see the child; every view is in the audit log."""
     f = selectors.get_file_for_user(request.user, pk)
-    try:
-        handle = f.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("文件已不存在")
-    student = f.student
-    audit_record(actor=request.user, action=Action.VIEW, obj=f, object_repr=f"{student.name}：{f.get_kind_display()}",
-                 scope_from=student, note=f"查看材料：{f.original_name}")
-    response = FileResponse(handle, content_type=CONTENT_TYPES[f.file_type])
-    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(f.original_name)}"
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return paper_response(request, f, student=f.student, label=f"{f.student.name}：{f.get_kind_display()}")
 
 
 # ---------------------------------------------------------------- county settings

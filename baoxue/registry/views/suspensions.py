@@ -12,8 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -23,13 +22,13 @@ from urllib.parse import quote
 from baoxue.audit.models import Action
 from baoxue.audit.services import audit_record
 from baoxue.calendar import workdays
-from baoxue.lib.uploads import ACCEPTED_LABEL, CONTENT_TYPES
+from baoxue.lib.uploads import ACCEPTED_LABEL
 from baoxue.org import selectors as org_selectors
 from baoxue.org.forms import DateInput
 from baoxue.org.models import County, SchoolClass
 from baoxue.registry import changes, suspension_form, suspensions
 from baoxue.registry.models import Application, ApplicationFile, HospitalLevel, Material, SuspensionRules
-from baoxue.web import apply_service
+from baoxue.web import apply_service, paper_response
 
 St = Application.State
 K = Application.Kind
@@ -468,17 +467,7 @@ def application_file(request, pk):
     except (ApplicationFile.DoesNotExist, ValueError):
         raise Http404("没有找到该文件")
     app = suspensions.get_application_for_user(request.user, f.application_id)
-    try:
-        handle = f.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("文件已不存在")
-    audit_record(actor=request.user, action=Action.VIEW, obj=f, object_repr=f"{app}：{f.get_material_display()}",
-                 scope_from=app.student, note=f"查看材料：{f.original_name}")
-    response = FileResponse(handle, content_type=CONTENT_TYPES[f.file_type])
-    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(f.original_name)}"
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return paper_response(request, f, student=app.student, label=f"{app}：{f.get_material_display()}")
 
 
 @login_required

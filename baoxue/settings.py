@@ -92,6 +92,8 @@ INSTALLED_APPS = [
     "baoxue.legal",
     "baoxue.special",
     "baoxue.care",
+    "baoxue.reports",
+    "baoxue.notify",
     "baoxue.demo",
     "baoxue.ops",
 ]

@@ -17,5 +17,7 @@ urlpatterns = [
     path("special/", include("baoxue.special.urls")),
     path("care/", include("baoxue.care.urls")),
     path("legal/", include("baoxue.legal.urls")),
+    path("reports/", include("baoxue.reports.urls")),
+    path("notify/", include("baoxue.notify.urls")),
     path("", include("baoxue.org.urls")),
 ]

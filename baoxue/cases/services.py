@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from baoxue.audit.models import Action
 from baoxue.audit.services import audit_record
+from baoxue.cases import signals
 from baoxue.cases.models import (
     STAGE_ORDER,
     Case,
@@ -129,6 +130,7 @@ def dropout_followups(*, case: Case, actor, actor_label: str = "") -> None:
         audit_record(actor=actor, actor_label=actor_label, action=Action.CREATE, obj=form, scope_from=student,
                      object_repr=f"{student.name} 一生一表")
     township = student.residence_township or student.school.township
+    made = []
     for recipient, township_obj in ((Report.Recipient.TOWNSHIP, township), (Report.Recipient.COUNTY, None)):
         report, created = Report.objects.get_or_create(
             case=case, recipient=recipient,
@@ -137,6 +139,9 @@ def dropout_followups(*, case: Case, actor, actor_label: str = "") -> None:
         if created:
             audit_record(actor=actor, actor_label=actor_label, action=Action.CREATE, obj=report, scope_from=student,
                          object_repr=f"{student.name} 辍学报告 → {township_obj or '县教体局'}")
+            made.append(report)
+    if made:
+        signals.dropout_reported.send(sender=dropout_followups, reports=made)
 
 
 def dropout_withdrawn(*, case: Case, actor, actor_label: str = "", note: str = "") -> None:

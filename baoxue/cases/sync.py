@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from baoxue.audit.models import Action
 from baoxue.audit.services import audit_record
-from baoxue.cases import services
+from baoxue.cases import services, signals
 from baoxue.cases.models import Case, Outcome, Stage, Task
 from baoxue.org.models import Student
 
@@ -66,11 +66,14 @@ class Writer:
             services.dropout_followups(case=case, actor=None, actor_label=self.actor_label)
         elif was_dropout and case.stage != Stage.DROPOUT:
             services.dropout_withdrawn(case=case, actor=None, actor_label=self.actor_label)
+        if case.suspected_on is not None and (old is None or old["suspected_on"] is None):
+            signals.case_suspected.send(sender=Writer, cases=[case])
         self._tasks(case, state, student, {} if old is None else {t.kind: t for t in case.tasks.all()})
         return case
 
     def _tasks(self, case: Case, state, student: dict, existing: dict) -> None:
         closed_on = None if state.is_open else state.closed_on
+        opened = []
         for kind, (opened_on, due_on) in state.tasks.items():
             task = existing.get(kind)
             if task is None:
@@ -78,6 +81,7 @@ class Writer:
                                            opened_on=opened_on, due_on=due_on, closed_on=closed_on,
                                            assignee_id=student.get("school_class__head_teacher_id"))
                 self._audit(case, action=Action.CREATE, obj=task, note=f"{task.get_kind_display()}，截止 {due_on}")
+                opened.append(task)
                 continue
             old = (task.opened_on, task.due_on, task.closed_on, task.cancelled_on)
             if task.done_on is None:
@@ -87,6 +91,8 @@ class Writer:
                 task.save()
                 self._audit(case, action=Action.UPDATE, obj=task,
                             changes={"due_on": [old[1], task.due_on], "state": [_task_state(*old[2:]), "restored"]})
+        if opened:
+            signals.tasks_opened.send(sender=Writer, tasks=opened)
         today = timezone.localdate()
         for kind, task in existing.items():
             if kind not in state.tasks and task.cancelled_on is None and task.done_on is None:

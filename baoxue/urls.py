@@ -18,6 +18,7 @@ urlpatterns = [
     path("care/", include("baoxue.care.urls")),
     path("legal/", include("baoxue.legal.urls")),
     path("reports/", include("baoxue.reports.urls")),
+    path("overview/", include("baoxue.reports.urls_overview")),
     path("notify/", include("baoxue.notify.urls")),
     path("", include("baoxue.org.urls")),
 ]

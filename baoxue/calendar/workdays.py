@@ -121,6 +121,23 @@ def is_school_day(school, day: datetime.date) -> bool:
     return school_days(school, day, day) == [day]
 
 
+def schools_in_session(schools, day: datetime.date) -> set[int]:
+    """The ids of `schools` for which `day` is a 在校日, in three queries whatever their number
+    (a county's overview must not ask school by school)."""
+    from baoxue.org.models import Term
+
+    schools = list(schools)
+    if not schools or not is_working_day(day):
+        return set()
+    ids = {s.pk for s in schools}
+    in_term = set(Term.objects.filter(school_id__in=ids, start__lte=day, end__gte=day).values_list("school_id", flat=True))
+    closed = Closure.objects.filter(date=day).filter(Q(school_id__in=ids) | Q(county_id__in={s.county_id for s in schools}))
+    closed_schools, closed_counties = set(), set()
+    for school_id, county_id in closed.values_list("school_id", "county_id"):
+        (closed_schools if school_id else closed_counties).add(school_id or county_id)
+    return {s.pk for s in schools if s.pk in in_term and s.pk not in closed_schools and s.county_id not in closed_counties}
+
+
 def cn_date(day: datetime.date, *, weekday: bool = True) -> str:
     """2025年9月28日（周日，调休上班） — how a person reads a date."""
     text = f"{day.year}年{day.month}月{day.day}日"

@@ -124,13 +124,9 @@ def home(request):
     if Role.ADMIN in roles or Role.COUNTY in roles:
         schools = selectors.schools_for_user(user).select_related("township").order_by("code")
         ctx["county"] = _count_table(selectors.students_for_user(user).filter(school__in=schools), schools)
-    township_views = []
-    for m in selectors.memberships(user):
-        if m.role == Role.TOWNSHIP:
-            residents = selectors.students_for_user(user).filter(residence_township_id=m.township_id)
-            schools = School.objects.filter(pk__in=residents.values("school_id")).select_related("township").order_by("code")
-            township_views.append({"township": m.township, "table": _count_table(residents, schools)})
-    ctx["townships"] = township_views
+    # The township's own block (residents by village and school, cases, reports) is drawn by
+    # the reports app's `home_township` tag.
+    ctx["townships"] = [m.township for m in selectors.memberships(user) if m.role == Role.TOWNSHIP]
     whole_schools = {m.school_id: m.school for m in selectors.memberships(user)
                      if m.role in selectors.WHOLE_SCHOOL_ROLES}
     ctx["schools"] = [_school_summary(user, s) for s in whole_schools.values()]

@@ -138,10 +138,11 @@ def test_the_weekly_trend_rebuilds_the_past_from_dates(county_scene):
     assert points[-1]["day"] == TODAY
 
 
-def test_the_county_drills_down_from_a_number_to_the_student(client, people, county_scene, school, on_today):
+def test_the_county_drills_down_from_a_number_to_the_student(client, people, county_scene, school, townships, on_today):
     client.force_login(people["users"]["county"])
     page = client.get("/overview/").content.decode()
-    assert f"/overview/cases/?what=short&amp;school={school.code}" in page
+    assert f'/overview/cases/?what=short&amp;school={school.code}"' in page
+    assert '/overview/cases/?what=suspected"' in page  # the county's
     assert f'/attendance/schools/{school.code}/roll-calls/' in page
     listing = client.get(f"/overview/cases/?what=short&school={school.code}").content.decode()
     case_pk = county_scene["cases"]["short"].pk

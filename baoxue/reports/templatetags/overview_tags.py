@@ -19,13 +19,9 @@ def case_link(n, what, school=None, township=None, residents=None):
     """A number that opens the cases behind it (`overview_cases`); a 0 stays plain text."""
     if not n:
         return mark_safe('<span class="muted">0</span>')
-    query = {"what": what}
-    if school is not None:
-        query["school"] = school
-    if township is not None:
-        query["township"] = township
-    if residents is not None:
-        query["residents"] = residents
+    # A template passes "" for a variable it does not have: only the given filters go in.
+    query = {"what": what, "school": school, "township": township, "residents": residents}
+    query = {k: v for k, v in query.items() if v not in (None, "")}
     return format_html('<a href="{}?{}">{}</a>', reverse("overview_cases"), urlencode(query), n)
 
 

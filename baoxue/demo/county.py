@@ -222,6 +222,8 @@ class DemoResult:
     demo_files: dict = field(default_factory=dict)
     # 休学 applications in each step (baoxue.demo.suspensions.SuspensionDemo)
     suspensions: object = None
+    # last month's 学校一月一报告 and their states (baoxue.demo.reports)
+    reports: list[str] = field(default_factory=list)
 
 
 # --- calendar ---------------------------------------------------------------------------------
@@ -358,8 +360,12 @@ def build_demo(*, seed: int = 2025, today: date | None = None) -> DemoResult:
     from baoxue.demo.registry import write_demo_files
     from baoxue.demo.suspensions import plant_suspensions
 
+    from baoxue.demo.reports import plant_reports
+
     with transaction.atomic():
         result.suspensions = plant_suspensions(today)
+    with transaction.atomic():
+        result.reports = plant_reports(today)
     result.demo_files = write_demo_files(seed=seed)
     return result
 

@@ -11,7 +11,7 @@ def test_it_renders_for_every_role(login, org, role):
 
 def test_it_shows_the_county_its_schools(login, org):
     html = login(org.county_official).get(reverse("home")).content.decode()
-    assert "全县学校" in html
+    assert "全县总览" in html
     assert org.school.name in html
     assert "留守儿童" in html  # a key-group column with a member
 
@@ -20,8 +20,9 @@ def test_it_shows_a_township_its_residents_only(login, org):
     r = login(org.township_official).get(reverse("home"))
     html = r.content.decode()
     assert "留固镇常住学生" in html
-    table = r.context["townships"][0]["table"]
-    assert table["totals"]["students"] == 1  # 李四 lives in 留固镇, 张三 does not
+    block = r.context["blocks"][0]
+    # 李四 lives in 留固镇, 张三 does not
+    assert [(s["school"], s["residents"]) for s in block["schools"]] == [(org.school, 1)]
 
 
 def test_it_gives_a_head_teacher_a_button_per_class(login, org):

@@ -124,6 +124,8 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(summary(result, seconds)))
         if result.suspensions and result.suspensions.lines:
             self.stdout.write("  休学申请：\n" + "\n".join(f"    {line}" for line in result.suspensions.lines) + "\n")
+        if result.reports:
+            self.stdout.write("  学校月报告：\n" + "\n".join(f"    {line}" for line in result.reports) + "\n")
         self.stdout.write("  人籍一致演示文件（用法见 README“人籍一致：演示文件”）：\n" + "\n".join(f"    {p}" for p in result.demo_files.values()) + "\n")
         self.stdout.write("\n".join(logins_table(result.logins, show_all=all)))
 

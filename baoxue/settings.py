@@ -99,6 +99,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it sees every response, and gives DEBUG mode the Chinese 404/403/500 pages too.
+    "baoxue.web.ChineseErrorPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "baoxue.web.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

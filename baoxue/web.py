@@ -47,6 +47,39 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
+class ChineseErrorPagesMiddleware:
+    """With DEBUG on (`make run DEBUG=1`), Django answers 404, 403 and 500 with its English
+    technical pages; the people trying the system get the same Chinese pages as in production
+    instead. The traceback of a 500 still goes to the console (Django logs it before this sees
+    the response). DEBUG_ERROR_PAGES=technical keeps Django's pages for a developer."""
+
+    TEMPLATES = {403: "403.html", 404: "404.html", 500: "500.html"}
+
+    def __init__(self, get_response):
+        import os
+
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.active = settings.DEBUG and os.environ.get("DEBUG_ERROR_PAGES", "") != "technical"
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not self.active or response.status_code not in self.TEMPLATES:
+            return response
+        # Only Django's technical pages (they carry this robots tag); a page of ours stays.
+        if not response.get("Content-Type", "").startswith("text/html") or b"NONE,NOARCHIVE" not in response.content:
+            return response
+        from django.shortcuts import render
+        from django.template.loader import render_to_string
+        from django.http import HttpResponseServerError
+
+        if response.status_code == 500:
+            # Like Django's own server_error view: no request context (the error may be in it).
+            return HttpResponseServerError(render_to_string("500.html"))
+        return render(request, self.TEMPLATES[response.status_code], status=response.status_code)
+
+
 def paper_response(request, paper, *, student, label: str):
     """An uploaded paper (a scan or photo, its type read from the content when it was uploaded:
     `paper.file_type`), shown inline, never cached, and its view written to the audit log. The

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from baoxue.demo.county import VILLAGES, _People
+from baoxue.demo.people import VILLAGES, People
 from baoxue.org.models import (
     FamilyMember,
     KeyGroup,
@@ -75,7 +75,7 @@ def write_demo_files(*, seed: int, out_dir: Path | None = None) -> dict[str, Pat
     out_dir = Path(out_dir) if out_dir is not None else _default_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    people = _People(rng)
+    people = People(rng)
     known_ids = set(Student.objects.exclude(id_number="").values_list("id_number", flat=True))
     school = School.objects.select_related("county").get(code=ROSTER_SCHOOL)
     roster = out_dir / ROSTER_FILE.format(code=school.code)
@@ -105,7 +105,7 @@ def _students(school: School) -> list[Student]:
                 .order_by("school_class__grade__order", "school_class__name", "name_initials", "registry_no"))
 
 
-def _write_roster(path: Path, school: School, rng: random.Random, people: _People, known_ids: set[str]) -> None:
+def _write_roster(path: Path, school: School, rng: random.Random, people: People, known_ids: set[str]) -> None:
     students = _students(school)
     family: dict[int, list[FamilyMember]] = defaultdict(list)
     for m in FamilyMember.objects.filter(student__in=students).order_by("student_id", "-is_guardian", "id"):
@@ -215,7 +215,7 @@ def _student_row(school: School, s: Student, number: int, family: list[FamilyMem
     return row
 
 
-def _new_id(people: _People, birth: datetime.date, sex: str, known_ids: set[str]) -> str:
+def _new_id(people: People, birth: datetime.date, sex: str, known_ids: set[str]) -> str:
     while True:
         number = people.resident_id(birth, sex)
         if number not in known_ids:
@@ -223,7 +223,7 @@ def _new_id(people: _People, birth: datetime.date, sex: str, known_ids: set[str]
             return number
 
 
-def _stranger_row(school: School, template: Student, rng: random.Random, people: _People, known_ids: set[str]) -> dict:
+def _stranger_row(school: School, template: Student, rng: random.Random, people: People, known_ids: set[str]) -> dict:
     """Someone registered in the template's class who is not a student of the school."""
     sex = Sex.MALE if rng.random() < 0.5 else Sex.FEMALE
     surname = people.surname()
@@ -243,7 +243,7 @@ def _stranger_row(school: School, template: Student, rng: random.Random, people:
 
 # ---------------------------------------------------------------- the graduate list
 
-def _graduate_rows(rng: random.Random, people: _People, known_ids: set[str]) -> tuple[int, list[list[str]]]:
+def _graduate_rows(rng: random.Random, people: People, known_ids: set[str]) -> tuple[int, list[list[str]]]:
     """(graduation year, rows): this year's 七年级 came out of the primary schools last summer."""
     seventh = list(Student.objects.filter(school__stage__in=(Stage.JUNIOR, Stage.NINE_YEAR), school_class__grade__order=7,
                                           status=RegistryStatus.IN_SCHOOL)

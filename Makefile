@@ -42,11 +42,19 @@ RUN_DEBUG := $(if $(filter 1 true yes on,$(DEBUG)),1,0)
 RUN_ENV := DEBUG=$(RUN_DEBUG) SECURE_COOKIES=0 SECURE_SSL_REDIRECT=0
 
 run: install .env
-	$(RUN_ENV) $(BIN)/baoxue migrate --noinput -v0
-	$(RUN_ENV) $(BIN)/baoxue collectstatic --noinput -v0
-	$(RUN_ENV) $(BIN)/baoxue demo --if-empty
+	@echo "准备数据库 …"
+	@$(RUN_ENV) $(BIN)/baoxue migrate --noinput -v0
+	@$(RUN_ENV) $(BIN)/baoxue collectstatic --noinput -v0
+	@$(RUN_ENV) $(BIN)/baoxue demo --if-empty --no-logins
+	@# One block with what a newcomer needs: where to open it and how to sign in.
+	@echo ""
+	@echo "================================================================"
+	@echo " 保学已启动：用浏览器打开 http://$(HOST):$(PORT)/   （按 Ctrl+C 停止）"
+	@echo "================================================================"
+	@$(RUN_ENV) $(BIN)/baoxue demo --logins
+	@echo ""
 	@# The daily 13510 job runs beside the web server and stops with it.
-	export $(RUN_ENV); $(BIN)/baoxue scheduler & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	@export $(RUN_ENV); $(BIN)/baoxue scheduler & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	if [ "$(RUN_DEBUG)" = 1 ]; then $(BIN)/baoxue runserver $(HOST):$(PORT); \
 	else $(BIN)/baoxue serve --bind $(HOST):$(PORT) --no-collectstatic; fi
 

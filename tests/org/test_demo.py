@@ -295,6 +295,9 @@ def test_the_command_skips_with_if_empty_and_lists_logins(demo):
     call_command("demo", "--if-empty", stdout=out)
     assert "不生成演示数据" in out.getvalue()
     assert "teacher71" in out.getvalue()
+    quiet = StringIO()
+    call_command("demo", "--if-empty", "--no-logins", stdout=quiet)  # make run lists them once, itself
+    assert "不生成演示数据" in quiet.getvalue() and "teacher71" not in quiet.getvalue()
     assert Student.objects.count() == demo.counts["学生"]
 
     out = StringIO()

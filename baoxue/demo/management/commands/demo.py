@@ -99,15 +99,17 @@ class Command(BaseCommand):
                             help="已有学校时什么也不做（供 make run 使用）")
         parser.add_argument("--logins", action="store_true", help="只列出已有的演示账号，不生成数据")
         parser.add_argument("--all", action="store_true", help="列出全部演示账号（包括每个班的班主任）")
+        parser.add_argument("--no-logins", action="store_true",
+                            help="生成后不列账号（make run 在启动前统一列出网址和账号）")
 
-    def handle(self, *args, seed, if_empty, logins, all, **opts):
+    def handle(self, *args, seed, if_empty, logins, all, no_logins=False, **opts):
         if logins:
             self._print_logins(show_all=all)
             return
         schools = School.objects.count()
         if schools and if_empty:
             self.stdout.write(f"数据库中已有 {schools} 所学校，不生成演示数据（--if-empty）。")
-            if demo_logins():
+            if demo_logins() and not no_logins:
                 self._print_logins(show_all=all)
             return
         if schools:
@@ -127,7 +129,8 @@ class Command(BaseCommand):
         if result.reports:
             self.stdout.write("  学校月报告：\n" + "\n".join(f"    {line}" for line in result.reports) + "\n")
         self.stdout.write("  人籍一致演示文件（用法见 README“人籍一致：演示文件”）：\n" + "\n".join(f"    {p}" for p in result.demo_files.values()) + "\n")
-        self.stdout.write("\n".join(logins_table(result.logins, show_all=all)))
+        if not no_logins:
+            self.stdout.write("\n".join(logins_table(result.logins, show_all=all)))
 
     def _print_logins(self, *, show_all: bool) -> None:
         found = demo_logins()

@@ -241,6 +241,12 @@ LOGOUT_REDIRECT_URL = "login"
 
 # The office sees classes that have not taken the day's roll call by this time.
 ROLL_CALL_DUE = env("ROLL_CALL_DUE", "09:30")
+# The address people open the system at: links in notifications (企业微信, 钉钉, webhook) start with it.
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+# Channels set to a morning digest get the day's notifications together at this time.
+NOTIFY_DIGEST_AT = env("NOTIFY_DIGEST_AT", "07:30")
+# A notification still failing this many hours after it was written is given up (listed on /notify/).
+NOTIFY_GIVE_UP_HOURS = envint("NOTIFY_GIVE_UP_HOURS", "48")
 
 # Uploads: registry exports of a big school stay well under this.
 # Papers of a 休学 application (scans, photos): PDF, JPG or PNG up to this size.

@@ -124,9 +124,10 @@ def delete_everything() -> None:
     from baoxue.org.models import (FamilyMember, KeyGroupMembership, LeadershipGroup, LeadershipMember, Mentorship,
                                    Term)
     from baoxue.registry.models import Application, ApplicationFile, RegistryChange, SuspensionRules
+    from baoxue.notify.models import Channel, Message
     from baoxue.reports.models import MonthlyReport, RetentionInputs
 
-    for model in (MonthlyReport, RetentionInputs, ApplicationFile, Application, SuspensionRules, RegistryChange, Case, Rules, Evaluation, AttendanceRecord, LeaveRequest, RollCall, FileDay,
+    for model in (Message, Channel, MonthlyReport, RetentionInputs, ApplicationFile, Application, SuspensionRules, RegistryChange, Case, Rules, Evaluation, AttendanceRecord, LeaveRequest, RollCall, FileDay,
                   Mentorship, KeyGroupMembership, FamilyMember, Student, LeadershipMember, LeadershipGroup,
                   Membership, SchoolClass, Grade, Term, School, Township, County, AuditEntry):
         model.objects.all().delete()

@@ -7,4 +7,8 @@ class NotifyConfig(AppConfig):
     verbose_name = "消息通知"
 
     def ready(self):
-        from baoxue.notify import receivers  # noqa: F401  (connects to the signals of the apps below)
+        # The 13510 app below announces opened tasks, new suspected cases and dropout reports
+        # inside its writing transaction; the outbox rows commit with them.
+        from baoxue.notify import receivers
+
+        receivers.connect()

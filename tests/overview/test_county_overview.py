@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from baoxue.attendance.models import FileDay, RollCall
 from baoxue.cases.models import Case, Outcome, PersuasionAttempt, Rules, Stage
-from baoxue.org.models import Grade, KeyGroup, KeyGroupMembership, Membership, RegistryStatus, Role, School, SchoolClass, Term
+from baoxue.org.models import Grade, KeyGroup, KeyGroupMembership, RegistryStatus, School, SchoolClass, Term
 from baoxue.reports import overview
-from tests.conftest import make_student, make_user
+from tests.conftest import make_student
 
 D = dt.date
 TODAY = D(2025, 11, 12)  # a Wednesday in term

@@ -9,13 +9,13 @@ Entries are never deleted: a closed case stays with its 销账日期 and result.
 those of `docs/domain.md`; dates in files are ISO (2025-10-09).
 """
 
-import io
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from baoxue.cases.models import Case, Report, Stage
 from baoxue.cases.selectors import attempt_standing, with_attempt_counts
+from baoxue.lib import xlsx
 from baoxue.lib.idcard import mask_id, mask_phone
 from baoxue.org.forms import current_key_group_q, mask_registry_no
 from baoxue.org.models import FamilyMember, KeyGroupMembership
@@ -185,30 +185,11 @@ def dropout_rows(qs: QuerySet[Case], *, full_ids: bool = False, full_phones=Fals
     return rows
 
 
-def ledger_xlsx(title: str, headers: list[str], rows: list[list]) -> bytes:
-    """One sheet named `title`: the header row, then the rows. Identifiers as text, long cells wrapped."""
-    import xlsxwriter
-
-    buf = io.BytesIO()
-    # Cell text is data, never a formula or link: a name typed as "=..." must not run in Excel.
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
-    ws = wb.add_worksheet(title[:31])
-    head = wb.add_format({"bold": True, "bg_color": "#EEF2F6", "border": 1, "text_wrap": True, "valign": "vcenter"})
-    cell = wb.add_format({"border": 1, "valign": "top", "text_wrap": True})
-    text = wb.add_format({"border": 1, "valign": "top", "num_format": "@"})
-    ws.write_row(0, 0, headers, head)
-    text_cols = {i for i, h in enumerate(headers) if h in TEXT_COLUMNS}
-    for r, row in enumerate(rows, start=1):
-        for c, value in enumerate(row):
-            if c in text_cols:
-                ws.write_string(r, c, str(value or ""), text)
-            else:
-                ws.write(r, c, value, cell)
+def ledger_xlsx(title: str, headers: list[str], rows: list[list], *, unit: str = "") -> bytes:
+    """One sheet named `title`, printable (`lib.xlsx`): title and unit rows, the header frozen with
+    the identity columns and repeated on every printed page, A4 landscape, one page wide;
+    identifiers as text, long cells wrapped."""
     widths = {"序号": 5, "学校": 18, "姓名": 8, "性别": 5, "身份证件号": 21, "全国学籍号": 22, "监护人及电话": 26,
               "劝返记录": 50, "帮扶措施": 24, "第1天联系家长（日期、人员）": 26, "第3天家访（日期、人员）": 26}
-    for c, h in enumerate(headers):
-        ws.set_column(c, c, widths.get(h, 12))
-    ws.freeze_panes(1, 4)
-    ws.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
-    wb.close()
-    return buf.getvalue()
+    return xlsx.single_sheet(title, title=title, unit=unit, headers=headers, rows=rows, text_columns=TEXT_COLUMNS,
+                             widths=widths, freeze_columns=4)

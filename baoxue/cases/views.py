@@ -514,7 +514,10 @@ def ledger_export(request, kind):
     full_phones = org_selectors.callable_student_ids(user)
     spec = LEDGERS[kind]
     rows = spec["rows"](cases, full_ids=full_ids, full_phones=full_phones)
-    content = ledgers.ledger_xlsx(spec["title"], spec["headers"], rows)
+    schools = {s.school_id: s.school for s in students}
+    unit = next(iter(schools.values())).name if len(schools) == 1 else (
+        County.objects.filter(pk__in={s.county_id for s in students}).values_list("name", flat=True).first() or "")
+    content = ledgers.ledger_xlsx(spec["title"], spec["headers"], rows, unit=unit)
     school_ids = {s.school_id for s in students}
     county_ids = {s.county_id for s in students}
     if len(school_ids) == 1:

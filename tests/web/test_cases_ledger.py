@@ -29,7 +29,17 @@ DROPOUT_HEADERS = ["序号", "学校", "年级班级", "姓名", "性别", "身�
 def sheet(response):
     assert response["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
     ws = openpyxl.load_workbook(io.BytesIO(response.content)).active
-    return [list(row) for row in ws.iter_rows(values_only=True)]
+    # Below the title rows (title; unit and date): the header, then the entries.
+    return [list(row) for row in ws.iter_rows(min_row=3, values_only=True)]
+
+
+def test_the_ledger_prints_on_a4_with_its_title_and_header_on_every_page(login, org, suspected):
+    ws = openpyxl.load_workbook(io.BytesIO(login(org.office).get(reverse("cases_ledger_suspected_xlsx")).content)).active
+    assert ws["A1"].value == "疑似辍学学生台账" and org.school.name in ws["A2"].value and "制表日期" in ws["A2"].value
+    assert ws.page_setup.orientation == "landscape" and str(ws.page_setup.paperSize) == "9"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and str(ws.page_setup.fitToHeight) == "0"
+    assert ws.page_setup.fitToWidth in (None, 1)
+    assert ws.print_title_rows == "$3:$3" and ws.freeze_panes == "E4"
 
 
 def test_the_suspected_ledger_lists_the_case_with_counts(login, org, suspected, dropout):

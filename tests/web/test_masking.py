@@ -25,7 +25,9 @@ def names(qs):
 
 def sheet(response):
     rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
-    return [dict(zip(rows[0], row)) for row in rows[1:]]
+    # A printable list starts with its title rows (a title alone on the first row; unit and date).
+    start = 2 if rows and sum(1 for c in rows[0] if c) == 1 else 0
+    return [dict(zip(rows[start], row)) for row in rows[start + 1:]]
 
 
 # ---------------------------------------------------------------- the mask and the search

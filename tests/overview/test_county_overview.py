@@ -201,3 +201,14 @@ def test_the_overview_reads_in_the_same_number_of_queries_for_more_schools(
     with django_assert_max_num_queries(len(few)):
         page = client.get("/overview/").content.decode()
     assert "第8中学" in page
+
+
+def test_the_office_home_shows_today_with_links(client, people, county_scene, school, on_today):
+    client.force_login(people["users"]["office"])
+    page = client.get("/").content.decode()
+    assert f'/attendance/schools/{school.code}/roll-calls/' in page and "1/3" in page  # 七(1) on time of three
+    assert f'/overview/cases/?what=short&amp;school={school.code}"' in page
+    listing = client.get(f"/overview/cases/?what=short&school={school.code}").content.decode()
+    assert "李四" in listing
+    client.force_login(people["users"]["t71"])  # a head teacher has no school block
+    assert "/overview/cases/" not in client.get("/").content.decode()

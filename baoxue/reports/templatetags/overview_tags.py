@@ -44,3 +44,13 @@ def home_township(user):
     blocks = [township_context(user, m.township, timezone.localdate())
               for m in org_selectors.memberships(user) if m.role == Role.TOWNSHIP]
     return {"blocks": blocks}
+
+
+@register.inclusion_tag("reports/_home_school.html")
+def home_school_today(user, school):
+    """Today at one school, for its office, principal and registry clerk: the roll calls in by the
+    due time and the open 13510 work, every number a link to its list."""
+    from baoxue.reports import overview
+
+    data = overview.county_overview([school])
+    return {"r": data["rows"][0], "due": data["due"], "calendar_error": data["calendar_error"], "code": school.code}

@@ -26,6 +26,7 @@ from baoxue.org.models import School
 from baoxue.reports import access, exports, monthly, retention, services
 from baoxue.reports.forms import RetentionForm, ReturnForm, ReviewForm
 from baoxue.reports.models import MonthlyReport
+from baoxue.web import apply_service
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -34,21 +35,6 @@ LIST_MONTHS = 12
 
 def _message(e: ValidationError) -> str:
     return "；".join(e.messages)
-
-
-def _apply(form, call) -> bool:
-    """Run a service; its ValidationError goes onto the form."""
-    try:
-        with transaction.atomic():
-            call()
-    except ValidationError as e:
-        if hasattr(e, "error_dict"):
-            for field, errors in e.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, e)
-        return False
-    return True
 
 
 def _month_or_404(text: str, today: datetime.date) -> datetime.date:
@@ -201,7 +187,7 @@ def monthly_act(request, code, month, action):
         raise Http404("该月还没有报告")
     if action == "review":
         form = ReviewForm(request.POST)
-        if form.is_valid() and _apply(form, lambda: services.report_review(
+        if form.is_valid() and apply_service(form, lambda: services.report_review(
                 actor=user, report=report, remarks=form.cleaned_data["remarks"])):
             messages.success(request, DONE["review"])
             return done
@@ -209,7 +195,7 @@ def monthly_act(request, code, month, action):
                       _detail_context(request, school, month, review_form=form), status=400)
     if action == "return":
         form = ReturnForm(request.POST)
-        if form.is_valid() and _apply(form, lambda: services.report_return(
+        if form.is_valid() and apply_service(form, lambda: services.report_return(
                 actor=user, report=report, reason=form.cleaned_data["reason"])):
             messages.success(request, DONE["return"])
             return done
@@ -331,7 +317,7 @@ def retention_edit(request, code, year):
         raise Http404("没有找到该页面")
     result = retention.retention(school, year, today)
     form = RetentionForm(request.POST, result=result)
-    if form.is_valid() and _apply(form, lambda: services.retention_inputs_set(
+    if form.is_valid() and apply_service(form, lambda: services.retention_inputs_set(
             actor=user, school=school, year=year, values=form.values(), note=form.cleaned_data["note"])):
         messages.success(request, "已保存巩固率数据")
         return redirect(reverse("report_retention") + f"?school={school.code}&year={year}")
